@@ -1,0 +1,1 @@
+"""Alert rules, their lifecycle and delivery to cohesion officers."""

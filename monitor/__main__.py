@@ -1,0 +1,5 @@
+"""``python -m monitor`` is the ``tension`` command."""
+
+from monitor.cli import app
+
+app(prog_name="tension")

@@ -1,0 +1,127 @@
+"""Reading YAML config files and turning validation failures into `file: field: message` lines.
+
+Every config error a user can make ends up as a ``ConfigError`` whose text names the file, the
+field path and a hint, e.g.::
+
+    config/sources.yaml: sources[2].url: Input should be a valid URL (hint: a full http(s):// address)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, BeforeValidator, PlainSerializer, ValidationError
+
+from monitor.errors import ConfigError
+
+Model = TypeVar("Model", bound=BaseModel)
+
+_HINTS = {
+    "extra_forbidden": "unknown key: check its spelling against the commented defaults in config/",
+    "missing": "this field is required",
+    "literal_error": "use one of the values listed",
+    "enum": "use one of the values listed",
+    "url_parsing": "a full http(s):// address",
+    "url_scheme": "a full http(s):// address",
+    "int_parsing": "a whole number",
+    "float_parsing": "a number",
+    "bool_parsing": "true or false",
+    "datetime_parsing": "an ISO 8601 date-time such as 2026-11-20T18:00:00Z",
+    "date_from_datetime_parsing": "an ISO date such as 2024-07-29",
+    "date_parsing": "an ISO date such as 2024-07-29",
+    "union_tag_invalid": "`kind` must be one of the registered kinds",
+    "union_tag_not_found": "add a `kind` field",
+}
+
+
+def read_yaml(path: Path) -> Any:
+    """Parse one YAML file; a missing or malformed file becomes a one-line ConfigError."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found (hint: check the path in the main config)") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"{path}: {where}invalid YAML: {problem}") from None
+
+
+def field_path(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out or "(top level)"
+
+
+def describe_errors(path: Path | str, error: ValidationError) -> list[str]:
+    lines = []
+    for item in error.errors():
+        # Discriminated unions keep the kind in the path (sources[0].rss.url), which tells the
+        # user which kind's fields were expected; validator wrappers add noise we drop.
+        loc = tuple(p for p in item["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+        message = item["msg"]
+        hint = _HINTS.get(item["type"])
+        if item["type"] == "extra_forbidden":
+            message = "unknown key"
+        line = f"{path}: {field_path(loc)}: {message}"
+        if hint and hint not in message:
+            line += f" (hint: {hint})"
+        lines.append(line)
+    return lines
+
+
+def load_model(model: type[Model], path: Path, *, context: dict | None = None) -> Model:
+    """Read ``path`` and validate it as ``model``; errors name the file and field."""
+    raw = read_yaml(path)
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: (top level): expected a mapping of keys to values")
+    try:
+        return model.model_validate(raw, context=context)
+    except ValidationError as exc:
+        raise ConfigError("\n".join(describe_errors(path, exc))) from None
+
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_duration(value: Any) -> dt.timedelta:
+    """Accept ``90s``, ``15m``, ``1h``, ``28d``, ``1w``, a number of seconds or a timedelta."""
+    if isinstance(value, dt.timedelta):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return dt.timedelta(seconds=value)
+    if isinstance(value, str):
+        match = _DURATION.match(value)
+        if match:
+            return dt.timedelta(seconds=float(match.group(1)) * _UNIT_SECONDS[match.group(2)])
+    raise ValueError(f"{value!r} is not a duration such as 90s, 15m, 1h or 28d")
+
+
+def _format_duration(value: dt.timedelta) -> str:
+    seconds = int(value.total_seconds())
+    for unit in ("w", "d", "h", "m"):
+        if seconds and seconds % _UNIT_SECONDS[unit] == 0:
+            return f"{seconds // _UNIT_SECONDS[unit]}{unit}"
+    return f"{seconds}s"
+
+
+Duration = Annotated[
+    dt.timedelta,
+    BeforeValidator(parse_duration),
+    PlainSerializer(_format_duration, return_type=str),
+]

@@ -1,0 +1,184 @@
+"""All settings, declared once and validated at start.
+
+``config/tension.yaml`` names the other files (localities, sources, narratives, rules). Loading
+checks each file against its model, then the references between files (a rule naming a
+locality, a narrative list naming a narrative). Environment variables with the ``TENSION_``
+prefix override a few deployment values; nothing else in the code reads the environment.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from alerts.rules import RuleFile
+from monitor.config_files import Duration, describe_errors, load_model
+from monitor.errors import ConfigError
+from monitor.localities import LocalityFile
+from monitor.narratives import NarrativeLibrary
+from sources.http import HttpPolicy
+from sources.registry import AnySourceConfig
+
+DEFAULT_CONFIG = Path("config/tension.yaml")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ConfigFiles(Strict):
+    """Paths relative to the main config file's folder."""
+
+    localities: Path = Path("localities/cumberland.yaml")
+    sources: Path = Path("sources.yaml")
+    narratives: Path = Path("narratives.yaml")
+    rules: Path = Path("rules.yaml")
+
+
+class SchedulerSettings(Strict):
+    retention_every: Duration = dt.timedelta(hours=1)
+    # How many collector polls may run at once.
+    max_workers: int = Field(default=4, ge=1, le=32)
+
+
+class LoggingSettings(Strict):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    format: Literal["logfmt", "json"] = "logfmt"
+
+
+class MainConfig(Strict):
+    # Where the service keeps its SQLite database and generated key; relative paths are taken
+    # from the directory the service is started in.
+    data_dir: Path = Path("var")
+    # Empty means SQLite at <data_dir>/tension.db.
+    database_url: str | None = None
+    timezone: str = "Europe/London"
+    retention_days: int = Field(default=28, ge=1, le=3650)
+    dashboard_url: str = "http://127.0.0.1:8080"
+    files: ConfigFiles = ConfigFiles()
+    http: HttpPolicy = HttpPolicy()
+    scheduler: SchedulerSettings = SchedulerSettings()
+    logging: LoggingSettings = LoggingSettings()
+
+
+class SourceFile(Strict):
+    sources: tuple[AnySourceConfig, ...] = ()
+
+
+class Environment(BaseSettings):
+    """The only place environment variables are read."""
+
+    model_config = SettingsConfigDict(env_prefix="TENSION_", extra="ignore")
+
+    database_url: str | None = None
+    data_dir: Path | None = None
+    pseudonym_key: SecretStr | None = None
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] | None = None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the service was configured with, validated and cross-checked."""
+
+    config_path: Path
+    main: MainConfig
+    localities: LocalityFile
+    sources: SourceFile
+    narratives: NarrativeLibrary
+    rules: RuleFile
+    environment: Environment
+
+    @property
+    def config_dir(self) -> Path:
+        return self.config_path.parent
+
+    @property
+    def data_dir(self) -> Path:
+        return self.environment.data_dir or self.main.data_dir
+
+    @property
+    def database_url(self) -> str:
+        url = self.environment.database_url or self.main.database_url
+        return url or f"sqlite:///{self.data_dir / 'tension.db'}"
+
+    @property
+    def log_level(self) -> str:
+        return self.environment.log_level or self.main.logging.level
+
+    def path_of(self, name: str) -> Path:
+        return self.config_dir / getattr(self.main.files, name)
+
+
+def _environment() -> Environment:
+    try:
+        return Environment()
+    except ValidationError as exc:
+        raise ConfigError("\n".join(describe_errors("environment", exc))) from None
+
+
+def load_settings(config_path: Path = DEFAULT_CONFIG) -> Settings:
+    """Load and validate every config file; raise one ConfigError listing all problems."""
+    config_path = Path(config_path)
+    main = load_model(MainConfig, config_path)
+    base = config_path.parent
+    errors: list[str] = []
+    loaded = {}
+    for name, model in (
+        ("localities", LocalityFile),
+        ("sources", SourceFile),
+        ("narratives", NarrativeLibrary),
+        ("rules", RuleFile),
+    ):
+        try:
+            loaded[name] = load_model(model, base / getattr(main.files, name))
+        except ConfigError as exc:
+            errors.append(str(exc))
+    if errors:
+        raise ConfigError("\n".join(errors))
+    settings = Settings(config_path=config_path, main=main, environment=_environment(), **loaded)
+    problems = cross_check(settings)
+    if problems:
+        raise ConfigError("\n".join(problems))
+    return settings
+
+
+def cross_check(settings: Settings) -> list[str]:
+    """References between files: each problem as `file: field: message (hint)`."""
+    problems = []
+    localities = {loc.id for loc in settings.localities.localities}
+    narratives = {n.id for n in settings.narratives.narratives}
+    rules_file = settings.path_of("rules")
+    for i, rule in enumerate(settings.rules.rules):
+        if rule.localities != "all":
+            for j, loc in enumerate(rule.localities):
+                if loc not in localities:
+                    problems.append(
+                        f"{rules_file}: rules[{i}].localities[{j}]: unknown locality {loc!r} "
+                        f"(hint: use an id from {settings.path_of('localities')})"
+                    )
+        wanted = getattr(rule, "narratives", "all")
+        if wanted != "all":
+            for j, nid in enumerate(wanted):
+                if nid not in narratives:
+                    problems.append(
+                        f"{rules_file}: rules[{i}].narratives[{j}]: unknown narrative {nid!r} "
+                        f"(hint: use an id from {settings.path_of('narratives')})"
+                    )
+    sources_file = settings.path_of("sources")
+    seen: set[str] = set()
+    for i, source in enumerate(settings.sources.sources):
+        if source.id in seen:
+            problems.append(f"{sources_file}: sources[{i}].id: repeated source id {source.id!r}")
+        seen.add(source.id)
+        path = getattr(source, "path", None)
+        if path is not None and not (settings.config_dir / path).is_file():
+            problems.append(
+                f"{sources_file}: sources[{i}].path: file not found: {settings.config_dir / path} "
+                f"(hint: paths are relative to {settings.config_dir})"
+            )
+    return problems

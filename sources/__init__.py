@@ -1,0 +1,1 @@
+"""Collectors: each module turns one kind of public source into ``Post`` records."""
