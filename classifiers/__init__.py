@@ -1,0 +1,1 @@
+"""Scoring: one encoder pass per post feeding the heads, locality resolution and narrative matching."""

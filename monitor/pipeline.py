@@ -1,0 +1,101 @@
+"""The pipeline stages in data order, each a function of (service, now) that writes to the store.
+
+The scheduler runs each stage on its own timer; ``run_once`` runs every due stage once, in
+order, for cron users and tests (pass ``now`` instead of sleeping).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from monitor.collect import CollectReport, collect_source, is_due
+from monitor.errors import StorageError, TensionError
+from monitor.service import Service
+
+log = logging.getLogger("tension.pipeline")
+
+
+def collect_one(service: Service, source_id: str, now: dt.datetime) -> CollectReport:
+    source = service.sources[source_id]
+    config = service.source_config(source_id)
+    report = collect_source(
+        service.store,
+        source,
+        config,
+        pseudonymiser=service.pseudonymiser,
+        policy=service.settings.main.http,
+        now=now,
+        rng=service.rng,
+    )
+    fields = {
+        "source": source_id,
+        "kind": source.kind,
+        "new": report.new,
+        "duplicates": report.duplicates,
+        "copies": report.copies,
+        "not_modified": report.not_modified,
+        "next_poll": report.next_poll_at.isoformat() if report.next_poll_at else None,
+    }
+    if report.skipped:
+        log.warning("source skipped", extra={"fields": fields | {"reason": report.skipped}})
+    elif report.error:
+        log.warning("collect failed", extra={"fields": fields | {"error": report.error}})
+    else:
+        log.info("collected", extra={"fields": fields})
+    for note in report.notes:
+        log.warning("source note", extra={"fields": {"source": source_id, "note": note}})
+    return report
+
+
+def collect_due(service: Service, now: dt.datetime, *, force: bool = False) -> list[CollectReport]:
+    """Poll every enabled source that is due (or all of them with ``force``)."""
+    states = service.store.load_states()
+    reports = []
+    for source_id in service.sources:
+        state = states.get(source_id)
+        if force or state is None or is_due(state, now):
+            reports.append(collect_one(service, source_id, now))
+    return reports
+
+
+def apply_retention(service: Service, now: dt.datetime) -> int:
+    days = service.settings.main.retention_days
+    purged = service.store.purge_text(now - dt.timedelta(days=days), now)
+    log.info("retention", extra={"fields": {"retention_days": days, "purged_posts": purged}})
+    return purged
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    run: Callable[[Service, dt.datetime], object]
+    every: Callable[[Service], dt.timedelta]
+
+
+# In data order. Later stages (scoring, aggregation, alerts) join this list.
+STAGES: tuple[Stage, ...] = (
+    Stage("collect", collect_due, lambda s: dt.timedelta(minutes=1)),
+    Stage("retention", apply_retention, lambda s: s.settings.main.scheduler.retention_every),
+)
+
+
+def run_stage(service: Service, stage: Stage, now: dt.datetime) -> bool:
+    """Run one stage; a stage failure is logged in one line and does not stop the others."""
+    try:
+        stage.run(service, now)
+        return True
+    except StorageError as exc:
+        log.error("stage failed", extra={"fields": {"stage": stage.name, "error": str(exc)}})
+    except TensionError as exc:
+        log.error("stage failed", extra={"fields": {"stage": stage.name, "error": str(exc)}})
+    return False
+
+
+def run_once(service: Service, now: dt.datetime) -> bool:
+    ok = True
+    for stage in STAGES:
+        ok = run_stage(service, stage, now) and ok
+    return ok

@@ -1,0 +1,106 @@
+"""Long-running mode: APScheduler 3 runs one job per source and one per pipeline stage.
+
+A source job runs at the time its fetch state asks for (the configured interval plus jitter,
+or a backoff after failures, or a server's Retry-After) and schedules its own next run. Stage
+jobs run on their interval. SIGINT/SIGTERM stop the scheduler after running jobs finish.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import signal
+import threading
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from monitor.pipeline import STAGES, Stage, collect_one, run_stage
+from monitor.service import Service
+
+log = logging.getLogger("tension.scheduler")
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+class ServiceScheduler:
+    def __init__(self, service: Service):
+        self.service = service
+        workers = service.settings.main.scheduler.max_workers
+        self.scheduler = BackgroundScheduler(
+            executors={"default": ThreadPoolExecutor(workers)},
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},
+            timezone=dt.timezone.utc,
+        )
+        self._stopping = threading.Event()
+
+    def start(self) -> None:
+        states = self.service.store.load_states()
+        now = utcnow()
+        for source_id in self.service.sources:
+            state = states.get(source_id)
+            if state is not None and state.status == "gone":
+                log.warning("source not scheduled", extra={"fields": {
+                    "source": source_id, "reason": "gone (HTTP 410)"}})
+                continue
+            first = state.next_poll_at if state and state.next_poll_at else now
+            self._schedule_source(source_id, max(first, now))
+        for stage in STAGES:
+            if stage.name == "collect":
+                continue  # sources have their own jobs
+            self.scheduler.add_job(
+                self._run_stage, "interval", args=[stage], id=f"stage:{stage.name}",
+                seconds=stage.every(self.service).total_seconds(), next_run_time=now,
+            )
+        self.scheduler.start()
+        log.info("scheduler started", extra={"fields": {
+            "sources": len(self.service.sources), "stages": len(STAGES)}})
+
+    def _schedule_source(self, source_id: str, when: dt.datetime) -> None:
+        self.scheduler.add_job(
+            self._poll, "date", run_date=when, args=[source_id],
+            id=f"source:{source_id}", replace_existing=True,
+        )
+
+    def _poll(self, source_id: str) -> None:
+        now = utcnow()
+        next_poll = now + self.service.source_config(source_id).every
+        try:
+            report = collect_one(self.service, source_id, now)
+            if report.skipped:
+                return
+            next_poll = report.next_poll_at or next_poll
+        except Exception:  # noqa: BLE001 - scheduler boundary: log the bug, keep the source polled
+            log.exception("collector crashed", extra={"fields": {"source": source_id}})
+        if not self._stopping.is_set():
+            self._schedule_source(source_id, next_poll)
+
+    def _run_stage(self, stage: Stage) -> None:
+        run_stage(self.service, stage, utcnow())
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=True)
+        log.info("scheduler stopped")
+
+
+def run_forever(service: Service) -> None:
+    """Run until SIGINT or SIGTERM, then finish running jobs and return."""
+    stop = threading.Event()
+
+    def _handle(signum, _frame):
+        log.info("stopping", extra={"fields": {"signal": signal.Signals(signum).name}})
+        stop.set()
+
+    previous = {sig: signal.signal(sig, _handle) for sig in (signal.SIGINT, signal.SIGTERM)}
+    runner = ServiceScheduler(service)
+    try:
+        runner.start()
+        stop.wait()
+    finally:
+        runner.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

@@ -1,0 +1,49 @@
+"""The running service: settings, store, pseudonymiser and the configured sources, opened once.
+
+Everything a stage needs is reached through a ``Service``; there are no module-level globals,
+and nothing opens a database, a socket or a model at import time.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+
+from monitor.privacy import Pseudonymiser, load_or_create_key
+from monitor.settings import Settings
+from monitor.store import Store
+from sources.base import Source
+from sources.registry import SourceContext, build_source
+
+
+@dataclass
+class Service:
+    settings: Settings
+    store: Store
+    pseudonymiser: Pseudonymiser
+    sources: dict[str, Source]
+    rng: random.Random = field(default_factory=random.Random)
+
+    @classmethod
+    def open(cls, settings: Settings, *, rng: random.Random | None = None) -> Service:
+        store = Store.open(settings.database_url)
+        env_key = settings.environment.pseudonym_key
+        key = load_or_create_key(env_key.get_secret_value() if env_key else None, settings.data_dir)
+        context = SourceContext(config_dir=settings.config_dir, http=settings.main.http)
+        sources = {
+            config.id: build_source(config, context)
+            for config in settings.sources.sources
+            if config.enabled
+        }
+        return cls(settings, store, Pseudonymiser(key), sources, rng or random.Random())
+
+    def source_config(self, source_id: str):
+        for config in self.settings.sources.sources:
+            if config.id == source_id:
+                return config
+        raise KeyError(source_id)
+
+    def close(self) -> None:
+        for source in self.sources.values():
+            source.close()
+        self.store.close()
