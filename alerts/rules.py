@@ -12,7 +12,7 @@ from typing import Annotated, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from monitor.config_files import Duration
+from monitor.config_files import Duration, require_unique
 from monitor.localities import ID_PATTERN
 
 Severity = Literal["low", "medium", "high"]
@@ -104,8 +104,5 @@ class RuleFile(BaseModel):
 
     @model_validator(mode="after")
     def _unique(self) -> RuleFile:
-        ids = [r.id for r in self.rules]
-        dupes = sorted({i for i in ids if ids.count(i) > 1})
-        if dupes:
-            raise ValueError(f"rule ids must be unique; repeated: {', '.join(dupes)}")
+        require_unique("rule", [r.id for r in self.rules])
         return self

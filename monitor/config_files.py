@@ -125,3 +125,10 @@ Duration = Annotated[
     BeforeValidator(parse_duration),
     PlainSerializer(_format_duration, return_type=str),
 ]
+
+
+def require_unique(kind: str, ids: list[str]) -> None:
+    """Raise a validation error naming every id that appears more than once."""
+    repeated = sorted({i for i in ids if ids.count(i) > 1})
+    if repeated:
+        raise ValueError(f"{kind} ids must be unique; repeated: {', '.join(repeated)}")

@@ -11,6 +11,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from monitor.config_files import require_unique
+
 ID_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
 POSTCODE_DISTRICT = re.compile(r"^[A-Z]{1,2}[0-9][0-9A-Z]?$")
 
@@ -98,9 +100,7 @@ class LocalityFile(Strict):
     @model_validator(mode="after")
     def _references(self) -> LocalityFile:
         ids = [loc.id for loc in self.localities]
-        dupes = sorted({i for i in ids if ids.count(i) > 1})
-        if dupes:
-            raise ValueError(f"locality ids must be unique; repeated: {', '.join(dupes)}")
+        require_unique("locality", ids)
         known = set(ids)
         for site in self.sensitive_sites:
             if site.locality not in known:

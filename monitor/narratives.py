@@ -11,6 +11,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
 
+from monitor.config_files import require_unique
+
 from monitor.localities import ID_PATTERN
 
 NarrativeStatus = Literal["false", "misleading", "unverified", "true"]
@@ -43,8 +45,5 @@ class NarrativeLibrary(BaseModel):
 
     @model_validator(mode="after")
     def _unique(self) -> NarrativeLibrary:
-        ids = [n.id for n in self.narratives]
-        dupes = sorted({i for i in ids if ids.count(i) > 1})
-        if dupes:
-            raise ValueError(f"narrative ids must be unique; repeated: {', '.join(dupes)}")
+        require_unique("narrative", [n.id for n in self.narratives])
         return self

@@ -118,3 +118,12 @@ def test_secrets_are_masked(config_path, monkeypatch):
     monkeypatch.setenv("TENSION_PSEUDONYM_KEY", "a-very-secret-key-value-123456")
     settings = load_settings(config_path)
     assert "a-very-secret" not in repr(settings)
+
+
+def test_repeated_ids_are_named(config_path):
+    (config_path.parent / "narratives.yaml").write_text(
+        "narratives:\n"
+        "  - {id: a, title: t, status: 'false', summary: s, claims: [c]}\n"
+        "  - {id: a, title: t, status: 'false', summary: s, claims: [c]}\n"
+    )
+    assert "narrative ids must be unique; repeated: a" in error_of(config_path)
