@@ -12,8 +12,10 @@ import pytest
 import sqlalchemy as sa
 
 from monitor.store import Store
+from monitor.store.schema import metadata
 
 FIXTURES = Path(__file__).parent / "fixtures"
+ALL_TABLES = ", ".join(t.name for t in metadata.sorted_tables)
 PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 UTC = dt.timezone.utc
@@ -132,6 +134,6 @@ def store(request, tmp_path):
         url = request.getfixturevalue("postgres_url")
         store = Store.open(url)
         with store.engine.begin() as conn:
-            conn.execute(sa.text("TRUNCATE posts, fetch_state RESTART IDENTITY"))
+            conn.execute(sa.text(f"TRUNCATE {ALL_TABLES} RESTART IDENTITY CASCADE"))
     yield store
     store.close()

@@ -144,3 +144,14 @@ def test_pseudonyms_are_stable_and_keyed():
     assert a.pseudonym("x", "@Someone") == a.pseudonym("X", "someone")
     assert a.pseudonym("x", "someone") != a.pseudonym("mastodon", "someone")
     assert a.pseudonym("x", "someone") != Pseudonymiser(b"b" * 32).pseudonym("x", "someone")
+
+
+def test_migrations_match_the_table_definitions(store):
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from monitor.store.schema import metadata
+
+    with store.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), metadata)
+    assert diff == []

@@ -10,6 +10,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     Float,
+    ForeignKey,
     Index,
     Integer,
     MetaData,
@@ -89,4 +90,233 @@ fetch_state = Table(
     Column("last_error_at", UTCDateTime()),
     Column("status", String(16), nullable=False, default="ok"),
     Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+# -- scoring (classifiers stage) -------------------------------------------------------------
+
+post_scores = Table(
+    "post_scores",
+    metadata,
+    Column("post_id", Id, ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True),
+    # scored | not_scored_language (counted but unread: the heads are English-only)
+    Column("status", String(24), nullable=False),
+    Column("language", String(8), nullable=False),
+    Column("model_version", String(200), nullable=False),
+    Column("scored_at", UTCDateTime(), nullable=False),
+    Column("hate", Float),
+    Column("offensive", Float),
+    Column("conspiracy", Float),
+    Column("mobilisation", Float),
+    Column("negativity", Float),
+    Column("tension", Float),
+    Column("labels", JSON, nullable=False),
+    Column("target_groups", JSON, nullable=False),
+    Column("explanation", JSON, nullable=False),
+    Index("ix_post_scores_status", "status"),
+)
+
+# One row per (post, locality) the post was resolved to; aggregation joins on this.
+post_localities = Table(
+    "post_localities",
+    metadata,
+    Column("post_id", Id, ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True),
+    Column("locality_id", String(64), primary_key=True),
+    Column("confidence", Float, nullable=False),
+    Column("site_id", String(64)),  # set when the mention was a sensitive site
+    Index("ix_post_localities_locality", "locality_id"),
+)
+
+post_narratives = Table(
+    "post_narratives",
+    metadata,
+    Column("post_id", Id, ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True),
+    Column("narrative_id", String(120), primary_key=True),
+    Column("score", Float, nullable=False),
+    Column("level", String(16), nullable=False),  # suggested | confirmed
+    Index("ix_post_narratives_narrative", "narrative_id"),
+)
+
+# Imported fact-check claims, matched like library narratives.
+claims = Table(
+    "claims",
+    metadata,
+    Column("id", String(120), primary_key=True),
+    Column("text", Text, nullable=False),
+    Column("title", Text),
+    Column("status", String(16), nullable=False),  # false | misleading | unverified | true
+    Column("rating", Text),
+    Column("url", Text),
+    Column("publisher", Text),
+    Column("imported_from", Text, nullable=False),
+    Column("imported_at", UTCDateTime(), nullable=False),
+)
+
+# -- aggregation (monitor.aggregate) ---------------------------------------------------------
+
+# Per locality (plus the whole area, locality_id = the area id) and window ("hour" | "day").
+# Counts are of posts resolved to the locality; "hate" etc. count posts over the head's threshold.
+locality_windows = Table(
+    "locality_windows",
+    metadata,
+    Column("locality_id", String(64), primary_key=True),
+    Column("window", String(8), primary_key=True),
+    Column("start", UTCDateTime(), primary_key=True),
+    Column("posts", Integer, nullable=False),
+    Column("scored", Integer, nullable=False),
+    Column("unread", Integer, nullable=False),  # not scored: language
+    Column("hate", Integer, nullable=False),
+    Column("offensive", Integer, nullable=False),
+    Column("conspiracy", Integer, nullable=False),
+    Column("narrative", Integer, nullable=False),  # matched a false/misleading narrative
+    Column("mobilisation", Integer, nullable=False),
+    Column("sites", Integer, nullable=False),  # mentioned a sensitive site
+    Column("reports", Integer, nullable=False),  # community reports
+    Column("authors", Integer, nullable=False),  # distinct pseudonyms (a count, never a list)
+    Column("negativity_sum", Float, nullable=False),
+    Column("tension_sum", Float, nullable=False),
+    Column("tension_max", Float, nullable=False),
+    Column("computed_at", UTCDateTime(), nullable=False),
+    Index("ix_locality_windows_window_start", "window", "start"),
+)
+
+narrative_windows = Table(
+    "narrative_windows",
+    metadata,
+    Column("narrative_id", String(120), primary_key=True),
+    Column("window", String(8), primary_key=True),
+    Column("start", UTCDateTime(), primary_key=True),
+    Column("posts", Integer, nullable=False),
+    Column("localities", JSON, nullable=False),  # {locality_id: posts}
+    Column("platforms", JSON, nullable=False),  # {platform: posts}
+    Column("computed_at", UTCDateTime(), nullable=False),
+    Index("ix_narrative_windows_window_start", "window", "start"),
+)
+
+# The computed tension index and level per locality and day, kept for trends and backtests.
+tension_levels = Table(
+    "tension_levels",
+    metadata,
+    Column("locality_id", String(64), primary_key=True),
+    Column("day", UTCDateTime(), primary_key=True),
+    Column("index", Float, nullable=False),  # 0-100
+    Column("level", Integer, nullable=False),  # 1-5
+    Column("trend", Float, nullable=False),  # index change against the same day last week
+    Column("drivers", JSON, nullable=False),
+    Column("computed_at", UTCDateTime(), nullable=False),
+)
+
+# An analyst's judgement of a locality's level; the computed level stays visible beside it.
+level_overrides = Table(
+    "level_overrides",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("locality_id", String(64), nullable=False),
+    Column("level", Integer, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("set_by", String(120), nullable=False),
+    Column("set_at", UTCDateTime(), nullable=False),
+    Column("valid_until", UTCDateTime()),
+    Column("cleared_at", UTCDateTime()),
+    Index("ix_level_overrides_locality", "locality_id"),
+)
+
+# Who did what: overrides, acknowledgements, silences, views of raw posts, rule changes.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("actor", String(120), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("object_type", String(64), nullable=False),
+    Column("object_id", String(200)),
+    Column("detail", JSON, nullable=False),
+    Index("ix_audit_log_at", "at"),
+)
+
+# -- alerts (alerts.*) -----------------------------------------------------------------------
+
+# One row per alert fingerprint (hash of its labels): its current state.
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("fingerprint", String(64), primary_key=True),
+    Column("rule_id", String(64), nullable=False),
+    Column("labels", JSON, nullable=False),
+    Column("annotations", JSON, nullable=False),
+    Column("state", String(12), nullable=False),  # pending | firing | resolved
+    Column("value", Float),
+    Column("active_since", UTCDateTime()),  # condition first true (start of pending)
+    Column("fired_at", UTCDateTime()),
+    Column("resolved_at", UTCDateTime()),
+    Column("last_true_at", UTCDateTime()),  # for keep_firing_for
+    Column("evaluated_at", UTCDateTime(), nullable=False),
+    Column("acknowledged_by", String(120)),
+    Column("acknowledged_at", UTCDateTime()),
+    Column("ack_comment", Text),
+    Index("ix_alerts_state", "state"),
+)
+
+# Full history: every state change of every alert.
+alert_events = Table(
+    "alert_events",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("from_state", String(12)),
+    Column("to_state", String(12), nullable=False),
+    Column("value", Float),
+    Column("detail", JSON, nullable=False),
+    Index("ix_alert_events_fingerprint", "fingerprint"),
+    Index("ix_alert_events_at", "at"),
+)
+
+silences = Table(
+    "silences",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("matchers", JSON, nullable=False),  # [{"label", "value", "op": "=" | "!=" | "=~"}]
+    Column("reason", Text, nullable=False),
+    Column("created_by", String(120), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("starts_at", UTCDateTime(), nullable=False),
+    Column("ends_at", UTCDateTime(), nullable=False),
+    Column("expired_at", UTCDateTime()),  # set when ended early by hand
+)
+
+# Dispatch state of each notification group (route + group_by label values).
+notification_groups = Table(
+    "notification_groups",
+    metadata,
+    Column("group_key", String(200), primary_key=True),
+    Column("route", String(120), nullable=False),
+    Column("receiver", String(64), nullable=False),
+    Column("labels", JSON, nullable=False),
+    Column("first_seen_at", UTCDateTime(), nullable=False),
+    Column("last_sent_at", UTCDateTime()),
+    Column("last_sent_alerts", JSON, nullable=False),  # {fingerprint: state} as last notified
+    Column("next_flush_at", UTCDateTime()),
+)
+
+# Durable outbox: written in the same transaction as the dispatch state change, delivered by
+# a worker with retries. The idempotency key travels in the message so a receiver can dedupe.
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("idempotency_key", String(64), nullable=False, unique=True),
+    Column("receiver", String(64), nullable=False),
+    Column("group_key", String(200)),
+    Column("kind", String(16), nullable=False),  # alert | briefing
+    Column("title", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("status", String(12), nullable=False),  # pending | sent | dead
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", UTCDateTime(), nullable=False),
+    Column("last_error", Text),
+    Column("sent_at", UTCDateTime()),
+    Index("ix_outbox_status_next", "status", "next_attempt_at"),
 )
