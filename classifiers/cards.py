@@ -1,0 +1,128 @@
+"""Model cards (Markdown) for the post-level heads, written by train.py from the measured metrics."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+WORDING = """## Wording guidance (read before showing any output)
+
+* The scores describe **text**, never a person. Never write "X is a racist/extremist"; write "this post was
+  scored as likely hate speech (model estimate)".
+* A high `hate` score means *possible* hate speech. If a post may be a criminal offence (e.g. stirring up
+  hatred, threats, malicious communications), the wording is **"possible offence - refer to police"** and a
+  trained human decides. The tool never decides that an offence has been committed.
+* Scores are statistical estimates with the error rates below; aggregate over many posts before acting,
+  and check individual posts by hand.
+"""
+
+HEAD_TEXT = {
+    "hate": ("Hate speech / offensive language (3 classes: normal, offensive, hate)",
+             "`hate` = P(hate), `offensive` = P(offensive) + P(hate). Mixture of a 1-hidden-layer MLP (512 ReLU) over "
+             "the all-MiniLM-L6-v2 sentence embedding and a logistic model over hashed char 2-5 / word 1-2 n-gram "
+             "TF-IDF features (2^18 buckets, float16 weights), numpy at inference. Besides HateXplain train and the "
+             "hate_contrast train split (weight 4), everyday text is added as extra 'normal' rows (PHEME news "
+             "tweets weight 0.5; calm appeals / police notices / event reports / civic posts from the mobilisation "
+             "train split; news/opinion rows of conspiracy_contrast train) because real feeds are mostly benign.",
+             "About 60% of HateXplain posts are hate/offensive, from Twitter and Gab (US-centric, 2019-2020); UK slang, "
+             "dialect, sarcasm and coded language are less well covered. Training on Davidson 2017 was tried and did "
+             "not help (its 'hate' class is a different construct), so Davidson is a cross-dataset test only. "
+             "Scores are not calibrated probabilities across platforms; quoted hate (counter-speech, reporting) "
+             "and reclaimed slurs remain the main false-positive sources. Known limitations (tests/test_heads.py "
+             "xfail): a post quoting a hateful slogan in order to condemn it, and negated hate ('nobody thinks X "
+             "are ...'), can still score at or above the hate threshold; slurs/obfuscated spellings and hate "
+             "phrased as a question are often missed (see the hate_contrast kinds above). Thresholds are tuned for "
+             "HateXplain's class balance (30% hate); on real feeds with far less hate, expect lower precision."
+             "\n\n## Experiments (HateXplain test macro-F1, same splits; ~60 min time-box)\n\n"
+             "| features / model | test macro-F1 |\n|---|---|\n"
+             "| pooled MiniLM embedding + logistic regression | 0.629 |\n"
+             "| pooled embedding + MLP (512) | 0.637-0.640 |\n"
+             "| hashed char/word n-gram TF-IDF + logistic regression | 0.646-0.650 |\n"
+             "| pooled MLP + n-gram LR mixture, calibrated (**shipped**) | 0.670 |\n"
+             "| pooled MLP + n-gram mixture + Davidson 2017 train rows (weight 0.3) | 0.662 (Davidson hate F1 not better) |\n"
+             "| mean-pooled hidden states of layers 1-6 (2,304-d) + MLP | 0.676 (3 seeds) |\n"
+             "| layers 1-6 MLP + char + word n-gram LR mixture, calibrated | 0.679-0.685 |\n\n"
+             "The multi-layer variants need the encoder to return mean-pooled hidden states of every layer (same "
+             "forward pass, negligible extra cost) - an encoder.py change, not made here. Fine-tuning / LoRA was not "
+             "tried: it changes the shared embedding, so the other consumers would need a second encoder pass "
+             "(roughly halving throughput below the 400 posts/s goal), and 2 shared CPU cores make it slow to train. "
+             "The 0.70 goal is not reached."),
+    "targets": ("Target groups of hateful posts",
+                "Seven logistic outputs (race_ethnicity, religion, migrants, sexuality, gender_identity, disability, "
+                "women) over the sentence embedding, plus an explicit-term lexicon (in targets.json) for "
+                "gender_identity and disability, which have too little annotated data. Reported only when `hate` "
+                "is at/above its threshold.",
+                "Trained on HateXplain *validation* posts (the reconstructed train split has no target "
+                "annotation) and the hate_contrast train split, so it has seen ~1,100 toxic posts. Jewish is filed "
+                "under religion. Lexicon hits are not context-aware."),
+    "conspiracy": ("Conspiracy framing",
+                   "Logistic regression over the sentence embedding. PHEME breaking-news rumour tweets and "
+                   "HateXplain normal/offensive posts are down-weighted background negatives so ordinary news and "
+                   "angry-but-not-conspiratorial posts are not flagged; their weight, C and the threshold are chosen "
+                   "on out-of-fold predictions (mean of labelled accuracy and background not-flagged rate). Without "
+                   "background negatives held-back covid-vaccine accuracy was 0.72 but 62% of PHEME news tweets "
+                   "were flagged; the shipped trade-off is 0.65 / 1%. The >= 80% goal is not reached.",
+                   "Main training set is small (covid-vaccine comments, 609 rows) plus ~100 hand-written examples; "
+                   "non-COVID conspiracy narratives (e.g. 'great replacement') are learned mostly from hand-written "
+                   "rows and PRCT is out-of-domain evaluation (near chance: the head has not learned replacement "
+                   "rhetoric from ~60 hand-written rows). The covid-vaccine labels are noisy (personal adverse-event "
+                   "stories are labelled conspiracy). Criticism of authorities "
+                   "is not conspiracy; expect errors on sarcasm and on posts that debunk conspiracies."),
+    "mobilisation": ("Mobilisation (calls to gather / confront at a place or time)",
+                     "Logistic regression over the sentence embedding.",
+                     "Trained on a small hand-written set (classifiers/data/mobilisation.jsonl, see MOBILISATION.md); "
+                     "real calls use local place names, coded language and images that it has not seen. A "
+                     "high score is a prompt for a human to read the post, not evidence of intent."),
+}
+
+
+def _metrics_md(rows, groups) -> str:
+    lines = ["| metric | value | n | note |", "|---|---|---|---|"]
+    for r in rows:
+        if r.group in groups:
+            lines.append(f"| {r.metric.strip()} | {r.value:.3f} | {r.n} | {r.note} |")
+    return "\n".join(lines)
+
+
+def _data_md(summary: dict) -> str:
+    lines = ["| source | rows | labels | licence |", "|---|---|---|---|"]
+    for src, s in summary.items():
+        lines.append(f"| {src} | {s['rows']} | {s['labels']} | {s['licence']} |")
+    return "\n".join(lines)
+
+
+def write_all(out: Path, rows, report: dict) -> None:
+    today = dt.date.today().isoformat()
+    groups = {"hate": ("hate", "hate_contrast"), "targets": ("targets",), "conspiracy": ("conspiracy",),
+              "mobilisation": ("mobilisation",)}
+    for head, (title, arch, limits) in HEAD_TEXT.items():
+        meta = json.loads((out / f"{head}.json").read_text())
+        th = meta.get("thresholds", meta.get("threshold"))
+        body = [f"# {head} head - {title}", "", f"Version {meta['version']}, trained {today} by "
+                "`python -m classifiers.train` (deterministic seeds; weights in "
+                f"`{head}.safetensors`, metadata in `{head}.json`). Encoder: `{meta['encoder']}`.", "",
+                "## Model", "", arch, "",
+                "## Training data (what it saw)", "", _data_md(meta["training_data"]), "",
+                "Label indices: hate head 0 normal / 1 offensive / 2 hate; binary heads 1 = positive. "
+                "Evaluation-only sets (never trained on): HateXplain test, Davidson held-out 10%, hate_contrast test, "
+                "covid_vaccine_conspiracy held-back 20%, conspiracy_contrast test, PHEME held-back 20%, PRCT "
+                "(CC BY-NC-SA per README), CONSTRAINT 2021 test (research use), mobilisation test split.", "",
+                "## Threshold and calibration", "", f"Threshold(s): `{json.dumps(th)}`. {meta.get('calibration', '')}.",
+                "", "## Metrics on held-out data", "", _metrics_md(rows, groups[head]), "",
+                "## Intended use", "",
+                "Aggregate monitoring of public posts per locality by a community-safety partnership, to prioritise "
+                "human review. Not for decisions about individuals, moderation without review, or evidence.", "",
+                "## Limitations", "", limits, "", WORDING]
+        (out / f"{head}.md").write_text("\n".join(body))
+    neg = ["# negativity - VADER sentiment", "", "Not a learned head: `negativity = (1 - compound) / 2` from "
+           "vaderSentiment 3.3.2 (MIT; lexicon shipped in the package, offline). 0 = very positive, 0.5 = neutral, "
+           "1 = very negative; label at >= 0.525 (VADER's compound <= -0.05). Chosen over a learned head because no "
+           "permissively licensed sentiment set is in ../shared/data and VADER costs ~0.07 ms/post.", "",
+           "## Limitations", "", "Lexicon-based: misses sarcasm, negation at distance and UK slang; treats "
+           "profanity as negative. Use only as an aggregate mood indicator.", "", WORDING]
+    (out / "negativity.md").write_text("\n".join(neg))
+    (out / "metrics.json").write_text(json.dumps({
+        "date": today, "train": json.loads(json.dumps(report, default=float)),
+        "heldout": [{"group": r.group, "metric": r.metric.strip(), "value": round(r.value, 4), "n": r.n,
+                     "note": r.note} for r in rows]}, indent=1) + "\n")

@@ -1,0 +1,161 @@
+"""Post-level heads over the shared 384-d sentence embedding: numpy-only inference.
+
+Each learned head is ``classifiers/models/<head>.safetensors`` (float32 weights ``layer{i}.weight``
+``(in, out)`` and ``layer{i}.bias``; ReLU between layers) plus ``<head>.json`` (output kind, labels,
+threshold(s), version, training summary). ``negativity`` is VADER (offline lexicon), not a learned head.
+
+    heads = Heads.load()
+    rows = heads.score(encoder.encode(texts), texts)   # list of dicts, one per post
+
+Scores are probabilities in [0, 1]: ``hate`` = P(hate speech), ``offensive`` = P(offensive or hate),
+``conspiracy``, ``mobilisation``, ``negativity`` = (1 - VADER compound) / 2. A label is emitted when a
+score reaches ``heads.thresholds[name]`` (calibrated on validation data, see the model cards). Labels
+describe *text*, never a person.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from safetensors.numpy import load_file
+
+from .datasets import TARGET_GROUPS
+from .ngrams import LinearNgramModel
+
+MODELS_DIR = Path(__file__).resolve().parent / "models"
+SCORE_NAMES = ("hate", "offensive", "conspiracy", "mobilisation", "negativity")
+
+
+class Head:
+    """A small MLP (or logistic layer when it has one layer) with a softmax or sigmoid output."""
+
+    def __init__(self, name: str, tensors: dict[str, np.ndarray], meta: dict):
+        self.name, self.meta = name, meta
+        n = int(meta["layers"])
+        self.layers = [(tensors[f"layer{i}.weight"].astype(np.float32), tensors[f"layer{i}.bias"].astype(np.float32))
+                       for i in range(n)]
+        self.output = meta["output"]  # "softmax" | "sigmoid"
+        self.labels = list(meta["labels"])
+        self.input_dim = self.layers[0][0].shape[0]
+        # optional linear model over hashed char/word n-grams of the raw text, mixed into the output
+        self.ngram_mix = float(meta.get("ngram_mix", 0.0))
+        self.ngram = LinearNgramModel(tensors["ngram.idf"], tensors["ngram.weight"], tensors["ngram.bias"]) \
+            if self.ngram_mix > 0 else None
+
+    @classmethod
+    def load(cls, models_dir: Path, name: str) -> "Head":
+        meta = json.loads((models_dir / f"{name}.json").read_text())
+        return cls(name, load_file(str(models_dir / f"{name}.safetensors")), meta)
+
+    def logits(self, x: np.ndarray) -> np.ndarray:
+        h = np.asarray(x, dtype=np.float32)
+        for i, (w, b) in enumerate(self.layers):
+            h = h @ w + b
+            if i < len(self.layers) - 1:
+                np.maximum(h, 0.0, out=h)
+        return h
+
+    def _activate(self, z: np.ndarray) -> np.ndarray:
+        if self.output == "softmax":
+            z = z - z.max(axis=1, keepdims=True)
+            e = np.exp(z)
+            return e / e.sum(axis=1, keepdims=True)
+        return 1.0 / (1.0 + np.exp(-np.clip(z, -40, 40)))
+
+    def predict(self, x: np.ndarray, texts: Sequence[str] | None = None) -> np.ndarray:
+        p = self._activate(self.logits(x))
+        if self.ngram is not None:
+            if texts is None:
+                raise ValueError(f"head {self.name} also needs the texts")
+            p = (1.0 - self.ngram_mix) * p + self.ngram_mix * self._activate(self.ngram.logits(texts))
+        return p
+
+
+class Negativity:
+    """VADER compound in [-1, 1] mapped to 0 (very positive) .. 0.5 (neutral) .. 1 (very negative)."""
+
+    def __init__(self, meta: dict):
+        from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+        self.meta = meta
+        self._vader = SentimentIntensityAnalyzer()
+
+    def predict(self, texts: Sequence[str]) -> np.ndarray:
+        return np.array([(1.0 - self._vader.polarity_scores(t or "")["compound"]) / 2.0 for t in texts],
+                        dtype=np.float32)
+
+
+class Heads:
+    """All post-level heads; ``score`` / ``score_arrays`` take encoder vectors and the same texts."""
+
+    def __init__(self, hate: Head, targets: Head, conspiracy: Head, mobilisation: Head, negativity: Negativity,
+                 target_lexicon: dict[str, list[str]]):
+        self.hate_head, self.targets_head = hate, targets
+        self.conspiracy_head, self.mobilisation_head = conspiracy, mobilisation
+        self.negativity_head = negativity
+        th = hate.meta["thresholds"]
+        self.thresholds: dict[str, float] = {
+            "hate": float(th["hate"]), "offensive": float(th["offensive"]),
+            "conspiracy": float(conspiracy.meta["threshold"]), "mobilisation": float(mobilisation.meta["threshold"]),
+            "negativity": float(negativity.meta["threshold"]),
+        }
+        self.target_groups: tuple[str, ...] = tuple(targets.labels)
+        self.target_thresholds = np.array([targets.meta["thresholds"][g] for g in self.target_groups], np.float32)
+        self._lexicon = {g: re.compile(r"\b(?:" + "|".join(words) + r")\b", re.IGNORECASE)
+                         for g, words in target_lexicon.items() if words}
+        self.version = "+".join(f"{h.name}:{h.meta['version']}" for h in (hate, targets, conspiracy, mobilisation)) \
+            + f"+negativity:{negativity.meta['version']}"
+        self.encoder_version = hate.meta.get("encoder", "")
+
+    @classmethod
+    def load(cls, models_dir: str | Path | None = None) -> "Heads":
+        d = Path(models_dir) if models_dir else MODELS_DIR
+        neg_meta = json.loads((d / "negativity.json").read_text())
+        tmeta = json.loads((d / "targets.json").read_text())
+        return cls(Head.load(d, "hate"), Head.load(d, "targets"), Head.load(d, "conspiracy"),
+                   Head.load(d, "mobilisation"), Negativity(neg_meta), tmeta.get("lexicon", {}))
+
+    def score_arrays(self, embeddings: np.ndarray, texts: Sequence[str]) -> dict[str, np.ndarray]:
+        """Column arrays: each score name -> (n,) float32; ``targets`` -> (n, 7) in ``self.target_groups`` order
+        (learned probability, raised to 1.0 where an explicit group term appears in the text)."""
+        x = np.asarray(embeddings, dtype=np.float32)
+        if len(x) != len(texts):
+            raise ValueError(f"{len(x)} embeddings for {len(texts)} texts")
+        p = self.hate_head.predict(x, texts)  # columns normal, offensive, hate
+        tg = self.targets_head.predict(x, texts)
+        for j, g in enumerate(self.target_groups):
+            rx = self._lexicon.get(g)
+            if rx is not None:
+                tg[:, j] = np.maximum(tg[:, j], [1.0 if rx.search(t or "") else 0.0 for t in texts])
+        return {
+            "hate": p[:, 2].astype(np.float32), "offensive": (p[:, 1] + p[:, 2]).astype(np.float32),
+            "conspiracy": self.conspiracy_head.predict(x, texts)[:, 0].astype(np.float32),
+            "mobilisation": self.mobilisation_head.predict(x, texts)[:, 0].astype(np.float32),
+            "negativity": self.negativity_head.predict(texts), "targets": tg.astype(np.float32),
+        }
+
+    def labels_from(self, arrays: dict[str, np.ndarray]) -> list[list[str]]:
+        """Per post, the score names at or above their thresholds (in SCORE_NAMES order)."""
+        n = len(arrays["hate"])
+        hits = {k: arrays[k] >= self.thresholds[k] for k in SCORE_NAMES}
+        return [[k for k in SCORE_NAMES if hits[k][i]] for i in range(n)]
+
+    def targets_from(self, arrays: dict[str, np.ndarray]) -> list[list[str]]:
+        """Target groups above threshold, only for posts whose hate score reaches the hate threshold."""
+        hate = arrays["hate"] >= self.thresholds["hate"]
+        above = arrays["targets"] >= self.target_thresholds
+        return [[g for j, g in enumerate(self.target_groups) if above[i, j]] if hate[i] else []
+                for i in range(len(hate))]
+
+    def score(self, embeddings: np.ndarray, texts: Sequence[str]) -> list[dict]:
+        """One dict per post: the five scores (rounded to 4 dp), ``target_groups`` and ``labels``."""
+        a = self.score_arrays(embeddings, texts)
+        labels, targets = self.labels_from(a), self.targets_from(a)
+        return [{**{k: round(float(a[k][i]), 4) for k in SCORE_NAMES}, "target_groups": targets[i],
+                 "labels": labels[i]} for i in range(len(texts))]
+
+
+__all__ = ["Heads", "Head", "Negativity", "SCORE_NAMES", "TARGET_GROUPS", "MODELS_DIR"]

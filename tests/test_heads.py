@@ -1,0 +1,127 @@
+"""Behaviour of the committed post-level heads with the real encoder, on hand-written cases.
+
+These sentences were written for this test and are not in any training file (checked by
+``test_cases_not_in_training_data``). They assert what a well-working head does; the model cards list
+the known limitations that are deliberately not asserted here.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from classifiers.heads import SCORE_NAMES, Heads
+
+DATA = Path(__file__).resolve().parent.parent / "classifiers" / "data"
+
+HATE = "Muslims are a disease and every last one of them should be thrown out of Britain."
+COUNTER = "Someone sprayed 'Muslims out' on the mosque wall. That is vile and this town stands with our Muslim neighbours."
+SUPPORT = "Hatred has no place in our town. We stand with our Muslim neighbours after last night's attack on the mosque."
+NEGATED = "Nobody here thinks Muslims are a disease. They are part of this town like everyone else."
+OFFENSIVE_INDIVIDUAL = "Shut up Darren, you absolute fucking idiot, nobody asked for your opinion."
+POSITIVE_GROUP = "The Polish families on our street organised the best street party we've ever had."
+CONSPIRACY = ("The floods were no accident. The elites engineered them to drive farmers off the land, and the "
+              "media is paid to hide it.")
+NEWS = "The Environment Agency said river levels are expected to fall by Thursday after the heavy rain."
+MOB_CALL = "Right lads, Travelodge on Station Road, 8pm tonight. Bring everyone, we're going to get them out."
+MOB_PAST = "Around 150 people gathered outside the Travelodge on Station Road on Saturday before police dispersed them."
+MOB_CALM = "Please don't go near the Travelodge tonight. Stay home, look after your families and let the police handle it."
+POSITIVE = "What a brilliant day at the carnival, thank you to all the volunteers!"
+NEUTRAL = "The carnival starts at 11am on Saturday in the park."
+NEGATIVE = "The carnival was an awful, miserable mess and the organisers should be ashamed."
+ALL = [HATE, SUPPORT, COUNTER, NEGATED, OFFENSIVE_INDIVIDUAL, POSITIVE_GROUP, CONSPIRACY, NEWS, MOB_CALL, MOB_PAST, MOB_CALM,
+       POSITIVE, NEUTRAL, NEGATIVE]
+
+
+@pytest.fixture(scope="module")
+def scored():
+    from classifiers.encoder import Encoder
+
+    heads = Heads.load()
+    enc = Encoder(threads=2)
+    rows = heads.score(enc.encode(ALL), ALL)
+    return heads, dict(zip(ALL, rows))
+
+
+def test_cases_not_in_training_data():
+    train = set()
+    for f in DATA.glob("*.jsonl"):
+        train |= {json.loads(line)["text"].strip().lower() for line in f.read_text().splitlines() if line.strip()}
+    assert not {t.lower() for t in ALL} & train
+
+
+def test_shape_and_ranges(scored):
+    heads, s = scored
+    assert set(heads.thresholds) == set(SCORE_NAMES)
+    for row in s.values():
+        for k in SCORE_NAMES:
+            assert 0.0 <= row[k] <= 1.0
+        assert row["offensive"] >= row["hate"]  # offensive = P(offensive or hate)
+        assert set(row["labels"]) <= set(SCORE_NAMES)
+        assert set(row["target_groups"]) <= set(heads.target_groups)
+    assert heads.score(np.zeros((0, 384), np.float32), []) == []
+
+
+def test_clear_hate_with_target(scored):
+    _, s = scored
+    assert "hate" in s[HATE]["labels"]
+    assert "religion" in s[HATE]["target_groups"]
+
+
+def test_counter_speech_and_negation_score_below_hate(scored):
+    heads, s = scored
+    assert "hate" not in s[SUPPORT]["labels"]
+    assert s[COUNTER]["hate"] < s[HATE]["hate"] - 0.3
+    assert s[NEGATED]["hate"] < s[HATE]["hate"]
+
+
+@pytest.mark.xfail(strict=False, reason="known limitation (hate.md): quoted slogans and negated hate still score "
+                                        "near/above the hate threshold")
+def test_quoting_or_negating_hate_is_below_threshold(scored):
+    heads, s = scored
+    assert s[COUNTER]["hate"] < heads.thresholds["hate"]
+    assert s[NEGATED]["hate"] < heads.thresholds["hate"]
+
+
+def test_offensive_at_individual_is_not_hate(scored):
+    heads, s = scored
+    assert "offensive" in s[OFFENSIVE_INDIVIDUAL]["labels"]
+    assert "hate" not in s[OFFENSIVE_INDIVIDUAL]["labels"]
+    assert s[OFFENSIVE_INDIVIDUAL]["target_groups"] == []
+
+
+def test_positive_statement_about_group(scored):
+    _, s = scored
+    assert "hate" not in s[POSITIVE_GROUP]["labels"]
+    assert "offensive" not in s[POSITIVE_GROUP]["labels"]
+
+
+def test_conspiracy_vs_news(scored):
+    _, s = scored
+    assert "conspiracy" in s[CONSPIRACY]["labels"]
+    assert "conspiracy" not in s[NEWS]["labels"]
+    assert s[CONSPIRACY]["conspiracy"] > s[NEWS]["conspiracy"] + 0.3
+
+
+def test_mobilisation(scored):
+    _, s = scored
+    assert "mobilisation" in s[MOB_CALL]["labels"]
+    assert "mobilisation" not in s[MOB_PAST]["labels"]
+    assert "mobilisation" not in s[MOB_CALM]["labels"]
+
+
+def test_negativity_ordering(scored):
+    _, s = scored
+    assert s[POSITIVE]["negativity"] < s[NEUTRAL]["negativity"] < s[NEGATIVE]["negativity"]
+    assert "negativity" in s[NEGATIVE]["labels"] and "negativity" not in s[POSITIVE]["labels"]
+
+
+def test_arrays_api_shapes(scored):
+    heads, _ = scored
+    emb = np.stack([np.zeros(384, np.float32)])
+    a = heads.score_arrays(emb, [""])
+    assert a["targets"].shape == (1, len(heads.target_groups))
+    assert all(a[k].shape == (1,) for k in SCORE_NAMES)
