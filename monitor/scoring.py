@@ -1,0 +1,115 @@
+"""The scoring stage: unscored posts in, scores, localities and narrative matches out.
+
+Posts are taken in id order in batches; each batch's results are written in one transaction,
+so an interrupted run resumes at the first unscored post and never scores a post twice.
+Imported fact-check claims join the narrative library for matching.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+
+import sqlalchemy as sa
+
+from monitor.narratives import Narrative, NarrativeLibrary
+from monitor.store import Store
+from monitor.store.schema import claims, post_localities, post_narratives, post_scores, posts
+
+log = logging.getLogger("tension.scoring")
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:100] or "claim"
+
+
+def library_with_claims(library: NarrativeLibrary, store: Store) -> NarrativeLibrary:
+    """The configured library plus every imported claim as a one-claim narrative."""
+    with store.transaction() as conn:
+        rows = conn.execute(sa.select(claims)).mappings().all()
+    extra = [
+        Narrative(
+            id=f"claim-{_slug(row['id'])}",
+            title=row["title"] or row["text"][:120],
+            status=row["status"],
+            summary=row["text"],
+            claims=(row["text"],),
+        )
+        for row in rows
+    ]
+    return NarrativeLibrary(narratives=library.narratives + tuple(extra))
+
+
+def unscored(store: Store, limit: int) -> list[dict]:
+    query = (
+        sa.select(posts.c.id, posts.c.text, posts.c.title, posts.c.language)
+        .outerjoin(post_scores, post_scores.c.post_id == posts.c.id)
+        .where(post_scores.c.post_id.is_(None), posts.c.text.is_not(None))
+        .order_by(posts.c.id)
+        .limit(limit)
+    )
+    with store.transaction() as conn:
+        return [dict(row) for row in conn.execute(query).mappings()]
+
+
+def write_scores(store: Store, results: list[dict], now: dt.datetime) -> None:
+    score_rows, place_rows, narrative_rows = [], [], []
+    for result in results:
+        post_id = int(result["id"])
+        status = result["explanation"]["status"]
+        score_rows.append({
+            "post_id": post_id, "status": status,
+            "language": result["explanation"].get("language", "und")[:8],
+            "model_version": result["model_version"][:200], "scored_at": now,
+            **{k: result[k] for k in ("hate", "offensive", "conspiracy", "mobilisation",
+                                      "negativity", "tension")},
+            "labels": result["labels"], "target_groups": result["target_groups"],
+            "explanation": result["explanation"],
+        })
+        seen = {}
+        for place in result["localities"]:
+            seen[place["id"]] = {"post_id": post_id, "locality_id": place["id"],
+                                 "confidence": place["confidence"], "site_id": None}
+        for site in result["explanation"].get("sites", []):
+            row = seen.setdefault(site["locality"], {"post_id": post_id, "locality_id": site["locality"],
+                                                     "confidence": site["confidence"], "site_id": None})
+            row["site_id"] = site["id"]
+        place_rows.extend(seen.values())
+        narrative_rows.extend(
+            {"post_id": post_id, "narrative_id": m["id"], "score": m["score"], "level": m["level"]}
+            for m in result["narratives"]
+        )
+    with store.transaction() as conn:
+        if score_rows:
+            conn.execute(sa.insert(post_scores), score_rows)
+        if place_rows:
+            conn.execute(sa.insert(post_localities), place_rows)
+        if narrative_rows:
+            conn.execute(sa.insert(post_narratives), narrative_rows)
+
+
+def score_pending(service, now: dt.datetime, *, max_posts: int | None = None) -> int:
+    """Score every unscored post (or up to ``max_posts``); returns how many were scored."""
+    from classifiers.scoring import PostText
+
+    batch = service.settings.main.scoring.batch_size
+    done = 0
+    while max_posts is None or done < max_posts:
+        rows = unscored(service.store, batch if max_posts is None else min(batch, max_posts - done))
+        if not rows:
+            break
+        items = [
+            PostText(id=str(r["id"]), text=r["text"] if not r["title"] or r["title"] in r["text"]
+                     else f"{r['title']}\n{r['text']}", language=r["language"])
+            for r in rows
+        ]
+        results = service.scorer.score(items)
+        write_scores(service.store, results, now)
+        done += len(results)
+        log.info("scored", extra={"fields": {
+            "posts": len(results),
+            "not_scored_language": sum(r["tension"] is None for r in results),
+            "flagged": sum(bool(r["labels"]) for r in results),
+            "first_id": rows[0]["id"], "last_id": rows[-1]["id"]}})
+    return done
