@@ -153,6 +153,10 @@ def config_check(ctx: typer.Context) -> None:
         f"{len(settings.rules.rules)} rules",
         highlight=False,
     )
+    from alerts.routing import startup_warnings
+
+    for line in startup_warnings(settings.alerting, settings.environment.receiver_urls):
+        out.print(f"[yellow]warning:[/yellow] {line}", highlight=False, soft_wrap=True)
 
 
 def _when(value: dt.datetime | None, now: dt.datetime) -> str:
@@ -208,3 +212,10 @@ def db_upgrade(ctx: typer.Context) -> None:
     current, head = store.schema_revision()
     store.close()
     out.print(f"database at revision {current} (newest {head})")
+
+
+# Commands defined in their own modules register themselves on `app` when imported.
+from monitor import cli_scoring  # noqa: E402,F401
+from monitor import cli_rules  # noqa: E402,F401
+from monitor import cli_alerts  # noqa: E402,F401
+from monitor import cli_levels  # noqa: E402,F401

@@ -35,12 +35,28 @@ class StructuredFormatter(logging.Formatter):
         return " ".join(f"{k}={_logfmt_value(v)}" for k, v in fields.items())
 
 
+class CurrentStderrHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is when a record is emitted, not when it was set up
+    (a daemon manager or a test runner may swap the stream after start-up)."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value) -> None:
+        pass
+
+
 def configure_logging(level: str = "INFO", style: str = "logfmt") -> None:
-    handler = logging.StreamHandler(sys.stderr)
+    handler = CurrentStderrHandler()
     handler.setFormatter(StructuredFormatter(style))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
     # Third-party chatter stays at warning unless we debug.
-    for noisy in ("apscheduler", "httpx", "httpcore", "alembic"):
+    for noisy in ("apscheduler", "httpx", "httpcore", "alembic", "bm25s", "apprise"):
         logging.getLogger(noisy).setLevel(logging.WARNING if level != "DEBUG" else logging.DEBUG)

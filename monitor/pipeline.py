@@ -11,8 +11,13 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from alerts.dispatch import dispatch
+from alerts.lifecycle import evaluate_alerts
+from alerts.notify import deliver
+from monitor.aggregate import aggregate
 from monitor.collect import CollectReport, collect_source, is_due
-from monitor.errors import StorageError, TensionError
+from monitor.errors import TensionError
+from monitor.scoring import score_pending
 from monitor.service import Service
 
 log = logging.getLogger("tension.pipeline")
@@ -78,7 +83,12 @@ class Stage:
 # In data order. Later stages (scoring, aggregation, alerts) join this list.
 STAGES: tuple[Stage, ...] = (
     Stage("collect", collect_due, lambda s: dt.timedelta(minutes=1)),
+    Stage("score", score_pending, lambda s: s.settings.main.scoring.every),
+    Stage("aggregate", aggregate, lambda s: s.settings.main.aggregation.every),
     Stage("retention", apply_retention, lambda s: s.settings.main.scheduler.retention_every),
+    Stage("alerts", evaluate_alerts, lambda s: dt.timedelta(minutes=1)),
+    Stage("dispatch", dispatch, lambda s: s.settings.alerting.dispatch_every),
+    Stage("deliver", deliver, lambda s: s.settings.alerting.delivery.every),
 )
 
 
@@ -87,10 +97,10 @@ def run_stage(service: Service, stage: Stage, now: dt.datetime) -> bool:
     try:
         stage.run(service, now)
         return True
-    except StorageError as exc:
+    except TensionError as exc:  # includes StorageError: a problem we can explain in one line
         log.error("stage failed", extra={"fields": {"stage": stage.name, "error": str(exc)}})
-    except TensionError as exc:
-        log.error("stage failed", extra={"fields": {"stage": stage.name, "error": str(exc)}})
+    except Exception:  # noqa: BLE001 - stage boundary: a bug in one stage must not stop the rest
+        log.exception("stage crashed", extra={"fields": {"stage": stage.name}})
     return False
 
 

@@ -6,8 +6,10 @@ and nothing opens a database, a socket or a model at import time.
 
 from __future__ import annotations
 
+import logging
 import random
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from monitor.privacy import Pseudonymiser, load_or_create_key
 from monitor.settings import Settings
@@ -26,6 +28,10 @@ class Service:
 
     @classmethod
     def open(cls, settings: Settings, *, rng: random.Random | None = None) -> Service:
+        from alerts.routing import startup_warnings
+
+        for line in startup_warnings(settings.alerting, settings.environment.receiver_urls):
+            logging.getLogger("tension.alerts").warning(line)
         store = Store.open(settings.database_url)
         env_key = settings.environment.pseudonym_key
         key = load_or_create_key(env_key.get_secret_value() if env_key else None, settings.data_dir)
@@ -36,6 +42,16 @@ class Service:
             if config.enabled
         }
         return cls(settings, store, Pseudonymiser(key), sources, rng or random.Random())
+
+    @cached_property
+    def scorer(self):
+        """The models, loaded on first use (a few seconds), never at import or start-up."""
+        from classifiers.scoring import Scorer
+        from monitor.scoring import library_with_claims
+
+        scoring = self.settings.main.scoring
+        library = library_with_claims(self.settings.narratives, self.store)
+        return Scorer(self.settings.localities, library, threads=scoring.threads, ner=scoring.ner)
 
     def source_config(self, source_id: str):
         for config in self.settings.sources.sources:

@@ -9,13 +9,15 @@ prefix override a few deployment values; nothing else in the code reads the envi
 from __future__ import annotations
 
 import datetime as dt
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from alerts.routing import AlertingConfig, check_alerting, load_alerting
 from alerts.rules import RuleFile
 from monitor.config_files import Duration, describe_errors, load_model
 from monitor.errors import ConfigError
@@ -38,6 +40,7 @@ class ConfigFiles(Strict):
     sources: Path = Path("sources.yaml")
     narratives: Path = Path("narratives.yaml")
     rules: Path = Path("rules.yaml")
+    alerting: Path = Path("alerting.yaml")
 
 
 class SchedulerSettings(Strict):
@@ -46,9 +49,73 @@ class SchedulerSettings(Strict):
     max_workers: int = Field(default=4, ge=1, le=32)
 
 
+class ScoringSettings(Strict):
+    # Posts scored per transaction; larger batches encode faster, smaller ones commit sooner.
+    batch_size: int = Field(default=512, ge=1, le=20_000)
+    # CPU threads for the encoder.
+    threads: int = Field(default=2, ge=1, le=64)
+    # spaCy NER for unknown places: on texts that mention one of ours ("matched", fast),
+    # every text ("all") or never ("off").
+    ner: Literal["matched", "all", "off"] = "matched"
+    every: Duration = dt.timedelta(minutes=1)
+
+
 class LoggingSettings(Strict):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     format: Literal["logfmt", "json"] = "logfmt"
+
+
+class IndexWeights(Strict):
+    """Relative weight of each component of the tension index (docs/tension-index.md)."""
+
+    hate: float = Field(default=30, ge=0)
+    narrative: float = Field(default=20, ge=0)
+    mobilisation: float = Field(default=20, ge=0)
+    offensive: float = Field(default=5, ge=0)
+    tension: float = Field(default=15, ge=0)
+    volume: float = Field(default=10, ge=0)
+
+    @model_validator(mode="after")
+    def _some_weight(self) -> IndexWeights:
+        if sum(self.model_dump().values()) <= 0:
+            raise ValueError("at least one index weight must be above 0")
+        return self
+
+
+class IndexSaturation(Strict):
+    """The value at which a component counts in full: shares, mean tension, volume z-score."""
+
+    hate: float = Field(default=0.2, gt=0, le=1)
+    narrative: float = Field(default=0.2, gt=0, le=1)
+    mobilisation: float = Field(default=0.1, gt=0, le=1)
+    offensive: float = Field(default=0.4, gt=0, le=1)
+    tension: float = Field(default=0.6, gt=0, le=1)
+    volume: float = Field(default=6.0, gt=0)
+
+
+class AggregationSettings(Strict):
+    every: Duration = dt.timedelta(minutes=5)
+    # A post counts for a locality only when it was resolved to it with this confidence.
+    min_confidence: float = Field(default=0.5, ge=0, le=1)
+    # Shares are divided by at least this many posts, so two posts cannot make a 100% share.
+    min_posts: int = Field(default=20, ge=1)
+    # A day with fewer posts than this is never a volume surge.
+    volume_min_posts: int = Field(default=20, ge=1)
+    baseline_weeks: int = Field(default=4, ge=1, le=12)
+    ewma_alpha: float = Field(default=0.3, gt=0, le=1)
+    # Posts scored up to this long before the last run are looked at again (late commits).
+    rescan: Duration = dt.timedelta(minutes=10)
+    weights: IndexWeights = IndexWeights()
+    saturation: IndexSaturation = IndexSaturation()
+    # Index at which levels 2, 3, 4 and 5 begin (1-2 green, 3 amber, 4-5 red).
+    level_cuts: tuple[float, float, float, float] = (15, 30, 50, 70)
+
+    @model_validator(mode="after")
+    def _ascending(self) -> AggregationSettings:
+        cuts = self.level_cuts
+        if not all(a < b for a, b in zip((0, *cuts), cuts)) or cuts[-1] > 100:
+            raise ValueError("level_cuts must rise strictly within 0-100, e.g. [15, 30, 50, 70]")
+        return self
 
 
 class MainConfig(Strict):
@@ -63,11 +130,18 @@ class MainConfig(Strict):
     files: ConfigFiles = ConfigFiles()
     http: HttpPolicy = HttpPolicy()
     scheduler: SchedulerSettings = SchedulerSettings()
+    scoring: ScoringSettings = ScoringSettings()
     logging: LoggingSettings = LoggingSettings()
+    aggregation: AggregationSettings = AggregationSettings()
 
 
 class SourceFile(Strict):
     sources: tuple[AnySourceConfig, ...] = ()
+
+
+def _receiver_urls_from_env() -> dict[str, SecretStr]:
+    """Every TENSION_RECEIVER_* variable: apprise URLs that alerting.yaml names by `urls_from_env`."""
+    return {k: SecretStr(v) for k, v in os.environ.items() if k.startswith("TENSION_RECEIVER_") and v.strip()}
 
 
 class Environment(BaseSettings):
@@ -79,6 +153,13 @@ class Environment(BaseSettings):
     data_dir: Path | None = None
     pseudonym_key: SecretStr | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] | None = None
+    # Receiver URLs are secrets: never printed, never in a config file that gets committed.
+    # Private, so pydantic-settings does not also look for a TENSION_RECEIVER_URLS variable.
+    _receiver_urls: dict[str, SecretStr] = PrivateAttr(default_factory=_receiver_urls_from_env)
+
+    @property
+    def receiver_urls(self) -> dict[str, SecretStr]:
+        return self._receiver_urls
 
 
 @dataclass(frozen=True)
@@ -91,6 +172,7 @@ class Settings:
     sources: SourceFile
     narratives: NarrativeLibrary
     rules: RuleFile
+    alerting: AlertingConfig
     environment: Environment
 
     @property
@@ -138,6 +220,10 @@ def load_settings(config_path: Path = DEFAULT_CONFIG) -> Settings:
             loaded[name] = load_model(model, base / getattr(main.files, name))
         except ConfigError as exc:
             errors.append(str(exc))
+    try:
+        loaded["alerting"] = load_alerting(base / main.files.alerting)
+    except ConfigError as exc:
+        errors.append(str(exc))
     if errors:
         raise ConfigError("\n".join(errors))
     settings = Settings(config_path=config_path, main=main, environment=_environment(), **loaded)
@@ -181,4 +267,6 @@ def cross_check(settings: Settings) -> list[str]:
                 f"{sources_file}: sources[{i}].path: file not found: {settings.config_dir / path} "
                 f"(hint: paths are relative to {settings.config_dir})"
             )
+    receiver_urls = settings.environment.receiver_urls
+    problems += check_alerting(settings.alerting, settings.path_of("alerting"), receiver_urls)
     return problems

@@ -113,6 +113,7 @@ post_scores = Table(
     Column("target_groups", JSON, nullable=False),
     Column("explanation", JSON, nullable=False),
     Index("ix_post_scores_status", "status"),
+    Index("ix_post_scores_scored_at", "scored_at"),
 )
 
 # One row per (post, locality) the post was resolved to; aggregation joins on this.
