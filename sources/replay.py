@@ -9,7 +9,9 @@ The cursor is the number of lines already delivered, so a restart resumes where 
 re-delivering a line is harmless (ingest is idempotent on source and id). ``speed`` paces the
 replay against the wall clock: with ``speed: 60`` an hour of the file plays in a minute; with
 ``speed: 0`` every line is delivered as fast as the store takes it. Published times are kept as
-they are in the file.
+they are in the file, unless ``rebase: now`` shifts them all by one offset so that the file's
+last post lands at the moment the replay started (a demo week that always ends "now"); the
+offset is kept in the cursor, so reruns and restarts agree.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+from dataclasses import replace
 from pathlib import Path
 from typing import Literal
 
@@ -35,6 +38,7 @@ class ReplayConfig(SourceConfig):
     speed: float = Field(default=0, ge=0)
     batch_size: int = Field(default=1000, ge=1, le=100_000)
     platform: str = "replay"
+    rebase: Literal["none", "now"] = "none"
 
 
 def _parse_time(value: str) -> dt.datetime:
@@ -42,6 +46,19 @@ def _parse_time(value: str) -> dt.datetime:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=dt.timezone.utc)
     return parsed.astimezone(dt.timezone.utc)
+
+
+def last_published(path: Path) -> dt.datetime | None:
+    """The latest published time in the file (bad lines are ignored here and skipped later)."""
+    latest = None
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            try:
+                when = _parse_time(json.loads(line)["published_at"])
+            except (json.JSONDecodeError, KeyError, ValueError, TypeError, AttributeError):
+                continue
+            latest = when if latest is None or when > latest else latest
+    return latest
 
 
 def post_from_line(source_id: str, default_platform: str, record: dict) -> Post:
@@ -84,8 +101,12 @@ class ReplaySource:
         more = False
         try:
             handle = self.path.open(encoding="utf-8")
+            if self.config.rebase == "now" and "offset_seconds" not in cursor:
+                latest = last_published(self.path)
+                cursor["offset_seconds"] = (started - latest).total_seconds() if latest else 0.0
         except OSError as exc:
             raise SourceError(f"replay file {self.path}: cannot open: {exc.strerror}") from None
+        offset = dt.timedelta(seconds=float(cursor.get("offset_seconds", 0.0)))
         with handle:
             for index, line in enumerate(handle):
                 if index < line_no:
@@ -109,9 +130,10 @@ class ReplaySource:
                     due = started + (post.published_at - first_time) / self.config.speed
                     if due > now:
                         break
-                posts.append(post)
+                posts.append(replace(post, published_at=post.published_at + offset) if offset else post)
                 line_no = index + 1
-        cursor = {"line": line_no, "started_at": started.isoformat()}
+        cursor = {"line": line_no, "started_at": started.isoformat(), **(
+            {"offset_seconds": offset.total_seconds()} if self.config.rebase == "now" else {})}
         if first_time is not None:
             cursor["first_at"] = first_time.isoformat()
         notes = (f"{skipped} malformed line(s) skipped",) if skipped else ()

@@ -184,3 +184,26 @@ def test_state_survives_between_service_runs(config_path):
     service.close()
     assert cursor["line"] == 5
     assert FetchState("x").status == "ok"
+
+
+def test_rebase_now_shifts_the_file_so_it_ends_when_replay_started(tmp_path, store):
+    import sqlalchemy as sa
+
+    from monitor.store.schema import posts
+
+    records = sample_records(4)  # 08:00 .. 08:30 on 2026-11-16
+    source, config = replay(tmp_path, records, rebase="now", batch_size=2)
+    report = run(store, source, config, now=NOW)
+    assert report.new == 4
+    with store.engine.connect() as conn:
+        times = sorted(conn.scalars(sa.select(posts.c.published_at)))
+    assert times[-1] == NOW and times[0] == NOW - dt.timedelta(minutes=30)
+    offset = json.loads(store.load_state("replay").cursor)["offset_seconds"]
+    # A later poll keeps the same offset rather than rebasing again.
+    with (tmp_path / "posts.jsonl").open("a") as handle:
+        handle.write(json.dumps(sample_records(1, prefix="late", start=utc(2026, 11, 16, 9))[0]) + "\n")
+    run(store, source, config, now=NOW + dt.timedelta(hours=5))
+    assert json.loads(store.load_state("replay").cursor)["offset_seconds"] == offset
+    with store.engine.connect() as conn:
+        late = conn.scalar(sa.select(posts.c.published_at).where(posts.c.external_id == "late0"))
+    assert late == NOW + dt.timedelta(minutes=30)
