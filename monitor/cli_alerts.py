@@ -7,6 +7,7 @@ fingerprint or silence id is a one-line error; short prefixes shown by the lists
 from __future__ import annotations
 
 import enum
+import json
 import random
 from typing import Annotated
 
@@ -51,8 +52,11 @@ def _open(ctx: typer.Context):
 def alerts_list(
     ctx: typer.Context,
     state: Annotated[StateFilter, typer.Option("--state", help="Which alerts to show.")] = StateFilter.firing,
+    as_format: Annotated[str, typer.Option("--format", help="table or json (one object per alert).")] = "table",
 ) -> None:
     """Alerts with place, severity, since when, and whether a silence, inhibition or ack mutes them."""
+    if as_format not in ("table", "json"):
+        raise TensionError(f"--format {as_format!r}: use table or json")
     settings, store, context = _open(ctx)
     now = utcnow()
     try:
@@ -65,6 +69,7 @@ def alerts_list(
     table = Table("fingerprint", "state", "alert", "place", "severity", "since", "muted", "acknowledged",
                   "summary")
     shown = 0
+    records: list[dict] = []
     for row in rows:
         if state is not StateFilter.all and row["state"] != state.value:
             continue
@@ -74,10 +79,21 @@ def alerts_list(
                  else "inhibited" if inhibited(labels, fp, settings.alerting.inhibit_rules, firing) else "")
         since = row["resolved_at"] if row["state"] == "resolved" else row["fired_at"] or row["active_since"]
         ack = f"{row['acknowledged_by']}" if row["state"] == "firing" and acknowledged(row) else ""
+        shown += 1
+        if as_format == "json":
+            records.append({
+                "fingerprint": fp, "state": row["state"], "labels": labels,
+                "annotations": row["annotations"] or {}, "value": row["value"],
+                "since": since.isoformat() if since else None, "muted": muted or None,
+                "acknowledged_by": ack or None,
+            })
+            continue
         table.add_row(fp[:12], row["state"], labels.get("alertname", row["rule_id"]), context.place(labels),
                       labels.get("severity", ""), context.local(since), muted, ack,
                       clean((row["annotations"] or {}).get("summary"), 80))
-        shown += 1
+    if as_format == "json":
+        print(json.dumps(records, indent=2, ensure_ascii=False))
+        return
     out.print(table if shown else f"no {'' if state is StateFilter.all else state.value + ' '}alerts")
 
 

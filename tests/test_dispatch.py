@@ -559,3 +559,24 @@ def test_cli_silences_ack_and_list(config_path):
         result = runner.invoke(app, [*base, *args])
         assert result.exit_code == 2 and message in result.output, result.output
         assert "Traceback" not in result.output and len(result.output.strip().splitlines()) == 1
+
+
+def test_alerts_list_json_is_machine_readable(tmp_path):
+    import json as json_module
+
+    from conftest import write_config
+    from monitor.cli import app
+    from monitor.settings import load_settings
+    from monitor.store import Store
+
+    config_path = write_config(tmp_path / "config")
+    store = Store.open(load_settings(config_path).database_url)
+    fire(store, "f" * 64, T0)
+    store.close()
+    result = CliRunner().invoke(app, ["--config", str(config_path), "alerts", "list", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    listed = json_module.loads(result.stdout)
+    assert [a["labels"]["alertname"] for a in listed] == ["hate-share-high"]
+    assert listed[0]["state"] == "firing" and listed[0]["since"].startswith("2026")
+    bad = CliRunner().invoke(app, ["--config", str(config_path), "alerts", "list", "--format", "xml"])
+    assert bad.exit_code == 2 and "use table or json" in bad.output
