@@ -11,11 +11,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, select, update
 
+from monitor.audit import record as record_audit
 from monitor.errors import TensionError
 from monitor.store import Store
-from monitor.store.schema import alerts, audit_log
+from monitor.store.schema import alerts
 
 SYSTEM_ACTOR = "tension-monitor"
 MIN_PREFIX = 6
@@ -27,13 +28,6 @@ class UnknownAlert(TensionError):
 
 class NotAcknowledgeable(TensionError):
     """Only a firing alert can be acknowledged."""
-
-
-def record_audit(conn: Connection, *, at: dt.datetime, actor: str, action: str, object_type: str,
-                 object_id: str | None, detail: dict) -> None:
-    """One audit row, written in the caller's transaction so the action and its record agree."""
-    conn.execute(insert(audit_log).values(at=at, actor=actor, action=action, object_type=object_type,
-                                          object_id=object_id, detail=detail))
 
 
 def find_fingerprint(conn: Connection, given: str) -> str:

@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import Connection, and_, insert, or_, select, update
 
-from alerts.ack import record_audit
+from monitor.audit import record as record_audit
 from alerts.routing import Matcher, MatcherField, matches_all
 from monitor.errors import TensionError
 from monitor.store import Store

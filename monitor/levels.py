@@ -17,7 +17,8 @@ from sqlalchemy import Connection, and_, or_, select
 
 from monitor.errors import TensionError
 from monitor.store import Store
-from monitor.store.schema import audit_log, level_overrides, tension_levels
+from monitor.audit import record as record_audit
+from monitor.store.schema import level_overrides, tension_levels
 
 DAY = dt.timedelta(days=1)
 
@@ -57,9 +58,8 @@ def _active(locality_id: str, at: dt.datetime):
 
 def _audit(conn: Connection, now: dt.datetime, actor: str, action: str, locality_id: str,
            detail: dict) -> None:
-    conn.execute(sa.insert(audit_log).values(
-        at=now, actor=actor, action=action, object_type="locality_level",
-        object_id=locality_id, detail=detail))
+    record_audit(conn, at=now, actor=actor, action=action, object_type="locality_level",
+                 object_id=locality_id, detail=detail)
 
 
 def _close_active(conn: Connection, locality_id: str, now: dt.datetime) -> list[int]:
