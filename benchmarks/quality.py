@@ -36,7 +36,7 @@ def main(argv=None) -> int:
 
     t0 = time.time()
     cache = EmbeddingCache(cache_dir=a.cache)
-    ctx = evaluation.Context(Heads.load(a.models), a.data, cache.encode)
+    ctx = evaluation.Context(Heads.load(a.models), a.data, cache.encode, layers=cache.layers)
     rows = evaluation.run(ctx, evaluation.METRICS + EXTRA_METRICS)
     print(evaluation.table(rows))
     print(f"\nheads {ctx.heads.version}; encoder {cache.encoder.version}; {time.time() - t0:.0f}s")

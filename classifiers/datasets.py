@@ -171,6 +171,27 @@ def mobilisation(local: Path = LOCAL_DATA, path: Path | None = None) -> list[Exa
                     kind=d.get("kind", "")) for d in _jsonl(path)]
 
 
+def everyday_negatives(local: Path = LOCAL_DATA) -> list[Example]:
+    """Hand-written everyday UK local posts (weather, football, markets, roadworks, pub plans...), all label 0
+    for mobilisation (see MOBILISATION.md). Fields text,label,kind,split; absent -> empty."""
+    path = local / "everyday_negatives.jsonl"
+    if not path.exists():
+        return []
+    return [Example(d["text"], int(d["label"]), d.get("split", "train"), "everyday_negatives",
+                    kind=d.get("kind", "")) for d in _jsonl(path)]
+
+
+DEMO_SCENARIO = REPO_ROOT / "config" / "demo" / "scenario.jsonl"
+
+
+def demo_scenario(path: Path = DEMO_SCENARIO) -> list[Example]:
+    """The fictional demo feed. EVALUATION ONLY (never train on it): ``kind`` is its ``thread`` field
+    (chatter, news, hate, counter, mobilisation, rumour, narrative:<id>, ...); ``label`` is unused (0)."""
+    if not path.exists():
+        return []
+    return [Example(d["text"], 0, "test", "demo", kind=d.get("thread", "")) for d in _jsonl(path)]
+
+
 SOURCES = {  # name -> (licence, trainable in default heads)
     "hatexplain": ("MIT (repo) / CC BY 4.0 (dataset card)", True),
     "davidson": ("MIT", True),
@@ -179,6 +200,8 @@ SOURCES = {  # name -> (licence, trainable in default heads)
     "pheme": ("CC BY 4.0 (annotations)", True),
     "conspiracy_contrast": ("project licence (hand-written for tension-monitor)", True),
     "mobilisation": ("project licence (hand-written for tension-monitor)", True),
+    "everyday_negatives": ("CC0-1.0 (hand-written, fictional, for tension-monitor)", True),
+    "demo": ("fictional demo feed: evaluation only, never trained on", False),
     "prct": ("CC0 / CC BY-NC-SA 4.0 conflict -> treated as non-commercial: evaluation only", False),
     "constraint": ("research use: evaluation only", False),
 }

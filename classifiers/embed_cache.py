@@ -1,7 +1,18 @@
-"""On-disk cache of encoder vectors keyed by (encoder version, sha1 of text), for training and benchmarks.
+"""On-disk cache of encoder outputs keyed by (encoder version, feature kind, sha1 of text), for training and
+benchmarks.
 
 Lives under ``var/cache/embeddings`` (git-ignored; never committed). Plain ``.npy`` (no pickle) plus a
-text file of hashes in the same row order; new vectors are appended as another shard.
+text file of hashes in the same row order; new vectors are appended as another shard. Two feature kinds
+are kept in separate directories and never mixed:
+
+* ``embedding``: the (n, 384) L2-normalised sentence vectors, ``embeddings/<encoder version>/``
+  (the historical layout, so the existing cache stays warm);
+* ``layers``: the (n, 6 * 384) float32 mean pools of every transformer layer from the same forward pass
+  (``Encoder.encode_with_layers``), ``embeddings/<encoder version>__layers/``.
+
+When layer pools are missing both kinds are computed by one ``encode_with_layers`` pass, and any sentence
+vectors that were missing too are stored in the ``embedding`` directory (they are identical to
+``Encoder.encode``'s output).
 """
 
 from __future__ import annotations
@@ -15,33 +26,22 @@ from pathlib import Path
 import numpy as np
 
 DEFAULT_DIR = Path(os.environ.get("TENSION_CACHE_DIR", Path(__file__).resolve().parent.parent / "var" / "cache"))
+FEATURE_KINDS = ("embedding", "layers")  # the values a head's JSON ``input`` may take
 
 
 def _key(text: str) -> str:
     return hashlib.sha1(text.encode("utf-8")).hexdigest()
 
 
-class EmbeddingCache:
-    def __init__(self, encoder=None, cache_dir: Path | None = None):
-        self._encoder = encoder
-        self._version = None
-        self.cache_dir = Path(cache_dir or DEFAULT_DIR) / "embeddings"
+class _Store:
+    """Append-only shards of one feature kind for one encoder version."""
+
+    def __init__(self, directory: Path):
+        self.dir = directory
         self._index: dict[str, tuple[int, int]] | None = None
         self._shards: list[np.ndarray] = []
 
-    @property
-    def encoder(self):
-        if self._encoder is None:
-            from .encoder import Encoder
-            self._encoder = Encoder(threads=os.cpu_count() or 2)
-        return self._encoder
-
-    @property
-    def dir(self) -> Path:
-        version = re.sub(r"[^A-Za-z0-9_.+-]", "_", self.encoder.version)
-        return self.cache_dir / version
-
-    def _load(self) -> None:
+    def load(self) -> None:
         if self._index is not None:
             return
         self._index, self._shards = {}, []
@@ -60,37 +60,98 @@ class EmbeddingCache:
             for i, k in enumerate(keys):
                 self._index[k] = (s, i)
 
-    def encode(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
-        self._load()
-        keys = [_key(t) for t in texts]
-        missing: dict[str, str] = {}
-        for k, t in zip(keys, texts):
-            if k not in self._index and k not in missing:
-                missing[k] = t
-        if missing:
-            new_keys = list(missing)
-            vecs = []
-            step = 4096
-            for start in range(0, len(new_keys), step):
-                chunk = new_keys[start:start + step]
-                vecs.append(self.encoder.encode([missing[k] for k in chunk]))
-                if progress:
-                    print(f"  encoded {min(start + step, len(new_keys))}/{len(new_keys)} new texts", flush=True)
-            vecs = np.concatenate(vecs).astype(np.float32)
-            self.dir.mkdir(parents=True, exist_ok=True)
-            n = len(list(self.dir.glob("shard-*.keys")))
-            stem = self.dir / f"shard-{n:04d}-{os.getpid()}"
-            np.save(stem.with_suffix(".npy"), vecs, allow_pickle=False)
-            stem.with_suffix(".keys").write_text("\n".join(new_keys) + "\n")
-            s = len(self._shards)
-            self._shards.append(vecs)
-            for i, k in enumerate(new_keys):
-                self._index[k] = (s, i)
-        out = np.empty((len(texts), vecs.shape[1] if missing else self._dim()), dtype=np.float32)
+    def __contains__(self, key: str) -> bool:
+        self.load()
+        return key in self._index
+
+    def put(self, keys: list[str], vecs: np.ndarray) -> None:
+        self.load()
+        keep = [i for i, k in enumerate(keys) if k not in self._index]
+        if not keep:
+            return
+        keys, vecs = [keys[i] for i in keep], np.ascontiguousarray(vecs[keep], dtype=np.float32)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        n = len(list(self.dir.glob("shard-*.keys")))
+        stem = self.dir / f"shard-{n:04d}-{os.getpid()}"
+        np.save(stem.with_suffix(".npy"), vecs, allow_pickle=False)
+        stem.with_suffix(".keys").write_text("\n".join(keys) + "\n")
+        s = len(self._shards)
+        self._shards.append(vecs)
+        for i, k in enumerate(keys):
+            self._index[k] = (s, i)
+
+    def get(self, keys: Sequence[str], dim: int) -> np.ndarray:
+        self.load()
+        out = np.empty((len(keys), dim), dtype=np.float32)
         for j, k in enumerate(keys):
             s, i = self._index[k]
             out[j] = self._shards[s][i]
         return out
 
-    def _dim(self) -> int:
-        return self._shards[0].shape[1] if self._shards else 384
+
+class EmbeddingCache:
+    def __init__(self, encoder=None, cache_dir: Path | None = None):
+        self._encoder = encoder
+        self.cache_dir = Path(cache_dir or DEFAULT_DIR) / "embeddings"
+        self._stores: dict[str, _Store] = {}
+
+    @property
+    def encoder(self):
+        if self._encoder is None:
+            from .encoder import Encoder
+            self._encoder = Encoder(threads=os.cpu_count() or 2)
+        return self._encoder
+
+    def dir_for(self, kind: str = "embedding") -> Path:
+        if kind not in FEATURE_KINDS:
+            raise ValueError(f"unknown feature kind {kind!r} (expected one of {FEATURE_KINDS})")
+        version = re.sub(r"[^A-Za-z0-9_.+-]", "_", self.encoder.version)
+        return self.cache_dir / (version if kind == "embedding" else f"{version}__{kind}")
+
+    @property
+    def dir(self) -> Path:
+        return self.dir_for("embedding")
+
+    def _store(self, kind: str) -> _Store:
+        if kind not in self._stores:
+            self._stores[kind] = _Store(self.dir_for(kind))
+        return self._stores[kind]
+
+    def _fill(self, texts: Sequence[str], keys: list[str], kind: str, progress: bool) -> None:
+        store = self._store(kind)
+        missing: dict[str, str] = {}
+        for k, t in zip(keys, texts):
+            if k not in store and k not in missing:
+                missing[k] = t
+        if not missing:
+            return
+        new_keys, step = list(missing), 2048
+        for start in range(0, len(new_keys), step):
+            chunk = new_keys[start:start + step]
+            chunk_texts = [missing[k] for k in chunk]
+            if kind == "embedding":
+                self._store("embedding").put(chunk, self.encoder.encode(chunk_texts))
+            else:
+                vecs, layers = self.encoder.encode_with_layers(chunk_texts)
+                self._store("embedding").put(chunk, vecs)
+                self._store("layers").put(chunk, layers)
+            if progress:
+                print(f"  encoded {min(start + step, len(new_keys))}/{len(new_keys)} new texts ({kind})", flush=True)
+
+    def features(self, texts: Sequence[str], kind: str = "embedding", progress: bool = False) -> np.ndarray:
+        """(n, d) float32 features of one kind (``embedding`` 384-d or ``layers`` 2,304-d), in input order."""
+        keys = [_key(t) for t in texts]
+        self._fill(texts, keys, kind, progress)
+        from .encoder import DIMENSIONS, LAYERS
+        return self._store(kind).get(keys, DIMENSIONS if kind == "embedding" else LAYERS * DIMENSIONS)
+
+    def encode(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
+        return self.features(texts, "embedding", progress)
+
+    def layers(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
+        return self.features(texts, "layers", progress)
+
+    def encode_with_layers(self, texts: Sequence[str], progress: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """Same contract as ``Encoder.encode_with_layers``: (vectors (n, 384), layers (n, 2304))."""
+        layers = self.layers(texts, progress)
+        return self.encode(texts), layers

@@ -31,11 +31,18 @@ class Row:
 class Context:
     heads: object
     data: Path
-    embed: Callable
+    embed: Callable  # texts -> (n, 384) sentence vectors
     local: Path = D.LOCAL_DATA
+    layers: Callable | None = None  # texts -> (n, 2304) per-layer pools; needed when heads.needs_layers
+    demo: Path | None = D.DEMO_SCENARIO
 
     def arrays(self, texts):
-        return self.heads.score_arrays(self.embed(texts), texts)
+        lay = None
+        if getattr(self.heads, "needs_layers", False):
+            if self.layers is None:
+                raise ValueError("these heads read layer pools: give the evaluation Context a layers= callable")
+            lay = self.layers(texts)
+        return self.heads.score_arrays(self.embed(texts), texts, lay)
 
     def hate_classes(self, texts) -> np.ndarray:
         a = self.arrays(texts)
@@ -156,9 +163,58 @@ def mobilisation_metrics(ctx: Context) -> list[Row]:
     return out
 
 
+def everyday_metrics(ctx: Context) -> list[Row]:
+    """False-positive rates on the held-out (test) part of the hand-written everyday local posts."""
+    rows = [r for r in D.everyday_negatives(ctx.local) if r.split == "test"]
+    if not rows:
+        return []
+    texts = [r.text for r in rows]
+    a = ctx.arrays(texts)
+    th = ctx.heads.thresholds
+    out = []
+    for head in ("mobilisation", "conspiracy", "hate"):
+        flagged = a[head] >= th[head]
+        worst = max(range(len(rows)), key=lambda i: a[head][i])
+        out.append(Row(head, f"everyday local posts (held-out, hand-written): {head} false-positive rate",
+                       float(np.mean(flagged)), len(rows),
+                       f"{int(flagged.sum())} flagged; max {a[head][worst]:.2f} on '{texts[worst][:50]}'"))
+    return out
+
+
+DEMO_POSITIVE = {  # head -> (threads that are positives, threads that are negatives) in the fictional demo feed
+    "mobilisation": (lambda k: k == "mobilisation", lambda k: k in ("chatter", "news")),
+    "hate": (lambda k: k == "hate", lambda k: k in ("chatter", "news", "counter")),
+    "conspiracy": (lambda k: k.startswith("narrative:") or k == "rumour", lambda k: k in ("chatter", "news")),
+}
+
+
+def demo_metrics(ctx: Context) -> list[Row]:
+    """Precision / recall on the fictional demo feed (config/demo/scenario.jsonl; evaluation only, never
+    trained on). Ground truth from its ``thread`` field; other threads (e.g. offensive, amplification,
+    report) are left out of each head's count."""
+    rows = D.demo_scenario(ctx.demo) if ctx.demo else []
+    if not rows:
+        return []
+    texts = [r.text for r in rows]
+    a = ctx.arrays(texts)
+    out = []
+    for head, (pos, neg) in DEMO_POSITIVE.items():
+        keep = [i for i, r in enumerate(rows) if pos(r.kind) or neg(r.kind)]
+        y = np.array([int(pos(rows[i].kind)) for i in keep])
+        s = binary_scores(y, a[head][keep], ctx.heads.thresholds[head])
+        chatter = [i for i, r in enumerate(rows) if r.kind == "chatter"]
+        fpr = float(np.mean(a[head][chatter] >= ctx.heads.thresholds[head]))
+        note = (f"P {s['precision']:.3f} R {s['recall']:.3f} F1 {s['f1']:.3f}; {int(y.sum())} positives; "
+                f"chatter flagged {fpr:.3f} of {len(chatter)}")
+        out += [Row(head, f"demo feed (fictional, eval only) {head} precision", s["precision"], len(keep), note),
+                Row(head, f"demo feed (fictional, eval only) {head} recall", s["recall"], len(keep))]
+    return out
+
+
 # The benchmark runs these in order. Narrative / claim matching (CheckThat! MAP@5) plugs in here.
 METRICS: list[Callable[[Context], list[Row]]] = [
     hatexplain_metrics, davidson_metrics, hate_contrast_metrics, conspiracy_metrics, mobilisation_metrics,
+    everyday_metrics, demo_metrics,
 ]
 
 

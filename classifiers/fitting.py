@@ -46,15 +46,21 @@ def train_mlp(x, y, n_out: int, *, hidden: int = 512, epochs: int = 20, lr: floa
             (net[4].weight.detach().numpy().T.copy(), net[4].bias.detach().numpy().copy())]
 
 
-def logistic(x, y, *, c: float = 1.0, sample_weight=None, multi: bool = False):
+def logistic(x, y, *, c: float = 1.0, sample_weight=None, multi: bool = False, class_weight=None):
     """sklearn logistic regression -> one linear layer (weight (in, out), bias). Binary -> 1 output column."""
     from sklearn.linear_model import LogisticRegression
 
-    m = LogisticRegression(C=c, max_iter=5000).fit(x, y, sample_weight=sample_weight)
+    m = LogisticRegression(C=c, max_iter=5000, class_weight=class_weight).fit(x, y, sample_weight=sample_weight)
     w, b = m.coef_.T.astype(np.float32), m.intercept_.astype(np.float32)
     if hasattr(w, "toarray"):
         w = w.toarray()
     return np.asarray(w), b
+
+
+def standardiser(x) -> tuple[np.ndarray, np.ndarray]:
+    """Per-feature (mean, scale) of training features; stored with a head as ``input.mean`` / ``input.scale``."""
+    x = np.asarray(x, dtype=np.float64)
+    return x.mean(0).astype(np.float32), (x.std(0) + 1e-4).astype(np.float32)
 
 
 def forward(layers, x, output: str) -> np.ndarray:

@@ -1,11 +1,18 @@
-"""Post-level heads over the shared 384-d sentence embedding: numpy-only inference.
+"""Post-level heads over the shared encoder's features: numpy-only inference.
 
 Each learned head is ``classifiers/models/<head>.safetensors`` (float32 weights ``layer{i}.weight``
 ``(in, out)`` and ``layer{i}.bias``; ReLU between layers) plus ``<head>.json`` (output kind, labels,
-threshold(s), version, training summary). ``negativity`` is VADER (offline lexicon), not a learned head.
+threshold(s), version, training summary, and ``input``: which encoder output it reads, ``"embedding"`` =
+the (n, 384) L2-normalised sentence vectors or ``"layers"`` = the (n, 6 * 384) per-layer mean pools;
+missing = ``"embedding"``). Heads reading ``"layers"`` standardise them with the ``input.mean`` /
+``input.scale`` tensors stored beside the weights. ``negativity`` is VADER (offline lexicon), not learned.
 
     heads = Heads.load()
-    rows = heads.score(encoder.encode(texts), texts)   # list of dicts, one per post
+    vectors, layers = encoder.encode_with_layers(texts)        # one forward pass
+    rows = heads.score(vectors, texts, layers=layers)          # list of dicts, one per post
+
+``heads.needs_layers`` says whether any head reads the layer pools; if one does and ``layers`` is not
+given, ``score`` / ``score_arrays`` raise ``ValueError``.
 
 Scores are probabilities in [0, 1]: ``hate`` = P(hate speech), ``offensive`` = P(offensive or hate),
 ``conspiracy``, ``mobilisation``, ``negativity`` = (1 - VADER compound) / 2. A label is emitted when a
@@ -38,6 +45,12 @@ class Head:
         n = int(meta["layers"])
         self.layers = [(tensors[f"layer{i}.weight"].astype(np.float32), tensors[f"layer{i}.bias"].astype(np.float32))
                        for i in range(n)]
+        self.input = meta.get("input", "embedding")  # "embedding" | "layers"
+        if self.input not in ("embedding", "layers"):
+            raise ValueError(f"head {name}: unknown input {self.input!r}")
+        # optional per-feature standardisation of the input (layer pools are not normalised)
+        self.mean = tensors["input.mean"].astype(np.float32) if "input.mean" in tensors else None
+        self.scale = tensors["input.scale"].astype(np.float32) if "input.scale" in tensors else None
         self.output = meta["output"]  # "softmax" | "sigmoid"
         self.labels = list(meta["labels"])
         self.input_dim = self.layers[0][0].shape[0]
@@ -53,6 +66,11 @@ class Head:
 
     def logits(self, x: np.ndarray) -> np.ndarray:
         h = np.asarray(x, dtype=np.float32)
+        if h.ndim != 2 or h.shape[1] != self.input_dim:
+            raise ValueError(f"head {self.name} reads {self.input} features of width {self.input_dim}, "
+                             f"got shape {h.shape}")
+        if self.mean is not None:
+            h = (h - self.mean) / self.scale
         for i, (w, b) in enumerate(self.layers):
             h = h @ w + b
             if i < len(self.layers) - 1:
@@ -89,7 +107,8 @@ class Negativity:
 
 
 class Heads:
-    """All post-level heads; ``score`` / ``score_arrays`` take encoder vectors and the same texts."""
+    """All post-level heads; ``score`` / ``score_arrays`` take encoder vectors, the same texts and (when
+    ``needs_layers``) the per-layer pools from the same ``Encoder.encode_with_layers`` call."""
 
     def __init__(self, hate: Head, targets: Head, conspiracy: Head, mobilisation: Head, negativity: Negativity,
                  target_lexicon: dict[str, list[str]]):
@@ -109,6 +128,8 @@ class Heads:
         self.version = "+".join(f"{h.name}:{h.meta['version']}" for h in (hate, targets, conspiracy, mobilisation)) \
             + f"+negativity:{negativity.meta['version']}"
         self.encoder_version = hate.meta.get("encoder", "")
+        self.inputs: dict[str, str] = {h.name: h.input for h in (hate, targets, conspiracy, mobilisation)}
+        self.needs_layers: bool = "layers" in self.inputs.values()
 
     @classmethod
     def load(cls, models_dir: str | Path | None = None) -> "Heads":
@@ -118,22 +139,38 @@ class Heads:
         return cls(Head.load(d, "hate"), Head.load(d, "targets"), Head.load(d, "conspiracy"),
                    Head.load(d, "mobilisation"), Negativity(neg_meta), tmeta.get("lexicon", {}))
 
-    def score_arrays(self, embeddings: np.ndarray, texts: Sequence[str]) -> dict[str, np.ndarray]:
+    def score_arrays(self, embeddings: np.ndarray, texts: Sequence[str],
+                     layers: np.ndarray | None = None) -> dict[str, np.ndarray]:
         """Column arrays: each score name -> (n,) float32; ``targets`` -> (n, 7) in ``self.target_groups`` order
-        (learned probability, raised to 1.0 where an explicit group term appears in the text)."""
-        x = np.asarray(embeddings, dtype=np.float32)
-        if len(x) != len(texts):
-            raise ValueError(f"{len(x)} embeddings for {len(texts)} texts")
-        p = self.hate_head.predict(x, texts)  # columns normal, offensive, hate
-        tg = self.targets_head.predict(x, texts)
+        (learned probability, raised to 1.0 where an explicit group term appears in the text).
+
+        ``embeddings`` (n, 384) and ``layers`` (n, 2304) are the two outputs of ``Encoder.encode_with_layers``
+        for ``texts``; ``layers`` may be omitted only when no head reads it (``needs_layers`` False)."""
+        feats = {"embedding": np.asarray(embeddings, dtype=np.float32)}
+        if len(feats["embedding"]) != len(texts):
+            raise ValueError(f"{len(feats['embedding'])} embeddings for {len(texts)} texts")
+        if layers is not None:
+            feats["layers"] = np.asarray(layers, dtype=np.float32)
+            if len(feats["layers"]) != len(texts):
+                raise ValueError(f"{len(feats['layers'])} layer-pool rows for {len(texts)} texts")
+        elif self.needs_layers:
+            needing = sorted(k for k, v in self.inputs.items() if v == "layers")
+            raise ValueError(f"heads {needing} read the encoder's per-layer pools: pass "
+                             "layers=... from Encoder.encode_with_layers(texts)")
+
+        def x(head: Head) -> np.ndarray:
+            return feats[head.input]
+
+        p = self.hate_head.predict(x(self.hate_head), texts)  # columns normal, offensive, hate
+        tg = self.targets_head.predict(x(self.targets_head), texts)
         for j, g in enumerate(self.target_groups):
             rx = self._lexicon.get(g)
             if rx is not None:
                 tg[:, j] = np.maximum(tg[:, j], [1.0 if rx.search(t or "") else 0.0 for t in texts])
         return {
             "hate": p[:, 2].astype(np.float32), "offensive": (p[:, 1] + p[:, 2]).astype(np.float32),
-            "conspiracy": self.conspiracy_head.predict(x, texts)[:, 0].astype(np.float32),
-            "mobilisation": self.mobilisation_head.predict(x, texts)[:, 0].astype(np.float32),
+            "conspiracy": self.conspiracy_head.predict(x(self.conspiracy_head), texts)[:, 0].astype(np.float32),
+            "mobilisation": self.mobilisation_head.predict(x(self.mobilisation_head), texts)[:, 0].astype(np.float32),
             "negativity": self.negativity_head.predict(texts), "targets": tg.astype(np.float32),
         }
 
@@ -150,9 +187,10 @@ class Heads:
         return [[g for j, g in enumerate(self.target_groups) if above[i, j]] if hate[i] else []
                 for i in range(len(hate))]
 
-    def score(self, embeddings: np.ndarray, texts: Sequence[str]) -> list[dict]:
-        """One dict per post: the five scores (rounded to 4 dp), ``target_groups`` and ``labels``."""
-        a = self.score_arrays(embeddings, texts)
+    def score(self, embeddings: np.ndarray, texts: Sequence[str], layers: np.ndarray | None = None) -> list[dict]:
+        """One dict per post: the five scores (rounded to 4 dp), ``target_groups`` and ``labels``.
+        Arguments as for ``score_arrays``."""
+        a = self.score_arrays(embeddings, texts, layers)
         labels, targets = self.labels_from(a), self.targets_from(a)
         return [{**{k: round(float(a[k][i]), 4) for k in SCORE_NAMES}, "target_groups": targets[i],
                  "labels": labels[i]} for i in range(len(texts))]

@@ -64,8 +64,8 @@ class Scorer:
         if not readable:
             return results
         read_texts = [texts[i] for i in readable]
-        embeddings = self.encoder.encode(read_texts)
-        head_scores = self.heads.score(embeddings, read_texts)
+        embeddings, layers = self.encoder.encode_with_layers(read_texts)
+        head_scores = self.heads.score(embeddings, read_texts, layers=layers)
         matches = self.matcher.match(read_texts, embeddings)
         for slot, i in enumerate(readable):
             results[i] = self._scored(posts[i], languages[i], places[i], head_scores[slot],

@@ -32,8 +32,22 @@ MOB_CALM = "Please don't go near the Travelodge tonight. Stay home, look after y
 POSITIVE = "What a brilliant day at the carnival, thank you to all the volunteers!"
 NEUTRAL = "The carnival starts at 11am on Saturday in the park."
 NEGATIVE = "The carnival was an awful, miserable mess and the organisers should be ashamed."
+# Everyday local chatter that mentions a place and/or a time but calls nobody to gather. The first two were
+# real false positives of mobilisation 1.0 (0.90 and borderline); written for this test, not in any data file.
+EVERYDAY = [
+    "Lovely sunny morning on the harbour at Whitehaven",
+    "Great match at Brunton Park tonight #Carlisle",
+    "Christmas lights switch-on in Cockermouth on Friday at 6pm, Santa arrives on a tractor.",
+    "Queues on the A596 at Maryport again this morning, roadworks by the Netherhall roundabout.",
+    "Meeting the girls at the Golden Lion at 7 for Sal's 40th, can't wait!",
+    "Tabby cat with one white paw missing from Seaton since Sunday, answers to Tigger.",
+    "Workington market is cancelled this Saturday because of the gales.",
+    "Tesco on Church Street is open till midnight all week, handy for the night shift.",
+    "Fun run round Talkin Tarn on Sunday at 10, all ages, medals for every finisher.",
+    "Half term starts Friday, anyone know if the Whitehaven leisure centre pool is open?",
+]
 ALL = [HATE, SUPPORT, COUNTER, NEGATED, OFFENSIVE_INDIVIDUAL, POSITIVE_GROUP, CONSPIRACY, NEWS, MOB_CALL, MOB_PAST, MOB_CALM,
-       POSITIVE, NEUTRAL, NEGATIVE]
+       POSITIVE, NEUTRAL, NEGATIVE] + EVERYDAY
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +56,8 @@ def scored():
 
     heads = Heads.load()
     enc = Encoder(threads=2)
-    rows = heads.score(enc.encode(ALL), ALL)
+    vectors, layers = enc.encode_with_layers(ALL)
+    rows = heads.score(vectors, ALL, layers=layers)
     return heads, dict(zip(ALL, rows))
 
 
@@ -62,7 +77,7 @@ def test_shape_and_ranges(scored):
         assert row["offensive"] >= row["hate"]  # offensive = P(offensive or hate)
         assert set(row["labels"]) <= set(SCORE_NAMES)
         assert set(row["target_groups"]) <= set(heads.target_groups)
-    assert heads.score(np.zeros((0, 384), np.float32), []) == []
+    assert heads.score(np.zeros((0, 384), np.float32), [], layers=np.zeros((0, 6 * 384), np.float32)) == []
 
 
 def test_clear_hate_with_target(scored):
@@ -119,9 +134,35 @@ def test_negativity_ordering(scored):
     assert "negativity" in s[NEGATIVE]["labels"] and "negativity" not in s[POSITIVE]["labels"]
 
 
+def test_everyday_chatter_is_not_mobilisation(scored):
+    heads, s = scored
+    for text in EVERYDAY:
+        assert "mobilisation" not in s[text]["labels"], (text, s[text]["mobilisation"])
+        assert s[text]["mobilisation"] < s[MOB_CALL]["mobilisation"] - 0.3, text
+        assert "conspiracy" not in s[text]["labels"], text
+        assert "hate" not in s[text]["labels"], text
+
+
+def test_head_inputs_declared():
+    heads = Heads.load()
+    assert set(heads.inputs) == {"hate", "targets", "conspiracy", "mobilisation"}
+    assert set(heads.inputs.values()) <= {"embedding", "layers"}
+    assert heads.needs_layers == ("layers" in heads.inputs.values())
+
+
+def test_missing_layers_is_a_clear_error():
+    heads = Heads.load()
+    if not heads.needs_layers:
+        pytest.skip("no head reads the layer pools")
+    with pytest.raises(ValueError, match="layers"):
+        heads.score_arrays(np.zeros((1, 384), np.float32), ["x"])
+    with pytest.raises(ValueError):  # wrong width
+        heads.score_arrays(np.zeros((1, 384), np.float32), ["x"], layers=np.zeros((1, 384), np.float32))
+
+
 def test_arrays_api_shapes(scored):
     heads, _ = scored
     emb = np.stack([np.zeros(384, np.float32)])
-    a = heads.score_arrays(emb, [""])
+    a = heads.score_arrays(emb, [""], layers=np.zeros((1, 6 * 384), np.float32))
     assert a["targets"].shape == (1, len(heads.target_groups))
     assert all(a[k].shape == (1,) for k in SCORE_NAMES)
