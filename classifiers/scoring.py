@@ -16,10 +16,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
-from classifiers.encoder import Encoder
+from classifiers.encoders import make_encoder
 from classifiers.heads import SCORE_NAMES, Heads
 from classifiers.language import LanguageGate
 from classifiers.localities import LocalityResolver
@@ -41,7 +42,7 @@ class Scorer:
     """Loads every model once (a few seconds); then scores batches of posts."""
 
     def __init__(self, localities: LocalityFile, library: NarrativeLibrary, *, threads: int = 2,
-                 ner: str = "matched"):
+                 ner: str = "matched", encoder: str = "torch", cache_dir: Path | None = None):
         try:
             self.heads = Heads.load()
         except FileNotFoundError as exc:
@@ -49,7 +50,7 @@ class Scorer:
                 f"classifier model missing: {exc.filename} (hint: reinstall tension-monitor, "
                 "or retrain with `python -m classifiers.train`)"
             ) from None
-        self.encoder = Encoder(threads=threads)
+        self.encoder = make_encoder(encoder, threads=threads, cache_dir=cache_dir)
         self.gate = LanguageGate()
         self.resolver = LocalityResolver(localities, ner=ner)
         self.matcher = NarrativeMatcher(library, self.encoder)

@@ -95,7 +95,8 @@ def score(
     finally:
         store.close()
     scoring = settings.main.scoring
-    scorer = Scorer(settings.localities, library, threads=scoring.threads, ner=scoring.ner)
+    scorer = Scorer(settings.localities, library, threads=scoring.threads, ner=scoring.ner,
+                    encoder=scoring.encoder, cache_dir=settings.data_dir / "cache" / "onnx")
     with output(out_path) as sink, Progress(console=err, transient=True) as progress:
         task = progress.add_task("scoring", total=len(records))
         for start in range(0, len(records), BATCH):

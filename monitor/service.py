@@ -51,7 +51,8 @@ class Service:
 
         scoring = self.settings.main.scoring
         library = library_with_claims(self.settings.narratives, self.store)
-        return Scorer(self.settings.localities, library, threads=scoring.threads, ner=scoring.ner)
+        return Scorer(self.settings.localities, library, threads=scoring.threads, ner=scoring.ner,
+                      encoder=scoring.encoder, cache_dir=self.settings.data_dir / "cache" / "onnx")
 
     def source_config(self, source_id: str):
         for config in self.settings.sources.sources:

@@ -1,0 +1,108 @@
+"""The ONNX Runtime int8 encoder backend agrees with the torch encoder and caches its export."""
+
+from __future__ import annotations
+
+import numpy as np
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("onnxruntime")
+
+from classifiers.encoder import DIMENSIONS, LAYERS, Encoder  # noqa: E402
+from classifiers.encoder_onnx import OnnxEncoder, default_cache_dir  # noqa: E402
+from classifiers.encoders import make_encoder  # noqa: E402
+
+TEXTS = [
+    "Road closed on the A595 near Workington after a crash, avoid if you can.",
+    "Muslims are a disease and should be thrown out of Britain.",
+    "What a brilliant day at the carnival, thank you to all the volunteers!",
+    "The floods were no accident, the elites engineered them and the media hides it.",
+    "Right lads, Travelodge on Station Road, 8pm tonight. Bring everyone.",
+    "ok",
+    "bins not collected AGAIN in Cleator Moor #CA25 😡😡",
+]
+
+
+@pytest.fixture(scope="module")
+def cache_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("onnx-cache")
+
+
+@pytest.fixture(scope="module")
+def onnx_encoder(cache_dir):
+    return OnnxEncoder(threads=2, cache_dir=cache_dir)
+
+
+@pytest.fixture(scope="module")
+def torch_encoder():
+    return Encoder(threads=2)
+
+
+def test_export_happens_once_and_is_reused(cache_dir, onnx_encoder):
+    assert onnx_encoder.exported and onnx_encoder.model_path.is_file()
+    assert onnx_encoder.model_path.is_relative_to(cache_dir)
+    again = OnnxEncoder(threads=1, cache_dir=cache_dir)
+    assert not again.exported and again.model_path == onnx_encoder.model_path
+    assert not list(onnx_encoder.model_path.parent.glob(".export-*"))  # no temporary left behind
+
+
+def test_vectors_match_the_torch_backend(onnx_encoder, torch_encoder):
+    v_onnx, l_onnx = onnx_encoder.encode_with_layers(TEXTS)
+    v_torch, l_torch = torch_encoder.encode_with_layers(TEXTS)
+    assert v_onnx.shape == (len(TEXTS), DIMENSIONS) and v_onnx.dtype == np.float32
+    assert l_onnx.shape == (len(TEXTS), LAYERS * DIMENSIONS) and l_onnx.dtype == np.float32
+    assert np.allclose(np.linalg.norm(v_onnx, axis=1), 1.0, atol=1e-4)
+    cos = (v_onnx * v_torch).sum(axis=1)
+    assert cos.mean() > 0.98 and cos.min() > 0.95, cos
+    for k in range(LAYERS):  # every layer pool, not only the last
+        a, b = l_onnx[:, k * DIMENSIONS:(k + 1) * DIMENSIONS], l_torch[:, k * DIMENSIONS:(k + 1) * DIMENSIONS]
+        layer_cos = (a * b).sum(1) / np.linalg.norm(a, axis=1) / np.linalg.norm(b, axis=1)
+        assert layer_cos.mean() > 0.97, (k, layer_cos)
+    # the last layer pool is the unnormalised sentence vector, as in the torch encoder
+    last = l_onnx[:, -DIMENSIONS:]
+    assert np.allclose(last / np.linalg.norm(last, axis=1, keepdims=True), v_onnx, atol=1e-5)
+
+
+def test_identical_texts_are_encoded_once(onnx_encoder, monkeypatch):
+    rows: list[int] = []
+
+    class CountingSession:
+        def __init__(self, session):
+            self.session = session
+
+        def run(self, outputs, feeds):
+            rows.append(len(feeds["input_ids"]))
+            return self.session.run(outputs, feeds)
+
+    monkeypatch.setattr(onnx_encoder, "session", CountingSession(onnx_encoder.session))
+    texts = [TEXTS[0], TEXTS[1], TEXTS[0], TEXTS[0], TEXTS[1]]
+    vectors = onnx_encoder.encode(texts)
+    assert sum(rows) == 2
+    assert np.array_equal(vectors[0], vectors[2]) and np.array_equal(vectors[1], vectors[4])
+    alone = onnx_encoder.encode([TEXTS[0]])[0]
+    # int8 activation scales are per batch (dynamic quantisation), so a text encoded alone drifts a
+    # little from the same text encoded with others (cos ~0.97-0.995 measured); same call = identical.
+    assert float(alone @ vectors[0]) > 0.95
+
+
+def test_empty_input(onnx_encoder):
+    vectors, layers = onnx_encoder.encode_with_layers([])
+    assert vectors.shape == (0, DIMENSIONS) and layers.shape == (0, LAYERS * DIMENSIONS)
+    assert onnx_encoder.encode([]).shape == (0, DIMENSIONS)
+    assert onnx_encoder.encode([""]).shape == (1, DIMENSIONS)
+
+
+def test_tokenizer_matches_transformers(onnx_encoder, torch_encoder):
+    for text in TEXTS + ["x " * 300]:
+        ours = onnx_encoder.tokenizer.encode(text).ids
+        theirs = torch_encoder.tokenizer(text, truncation=True, max_length=128)["input_ids"]
+        assert ours == theirs
+
+
+def test_factory(cache_dir):
+    assert default_cache_dir() == Path("var") / "cache" / "onnx"
+    enc = make_encoder("onnx", threads=1, cache_dir=cache_dir)
+    assert isinstance(enc, OnnxEncoder) and enc.version.endswith("+onnx-int8") and not enc.exported
+    with pytest.raises(ValueError):
+        make_encoder("tensorflow")
