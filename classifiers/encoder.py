@@ -18,6 +18,18 @@ DIMENSIONS = 384
 LAYERS = 6  # transformer layers in all-MiniLM-L6-v2
 
 
+def empty_result() -> tuple[np.ndarray, np.ndarray]:
+    return (np.zeros((0, DIMENSIONS), dtype=np.float32),
+            np.zeros((0, LAYERS * DIMENSIONS), dtype=np.float32))
+
+
+def distinct_texts(texts: Sequence[str]) -> tuple[list[str], list[int]]:
+    """Each text once, and for every input the index of its distinct text (copies encode once)."""
+    unique: dict[str, int] = {}
+    slots = [unique.setdefault(t, len(unique)) for t in texts]
+    return list(unique), slots
+
+
 class Encoder:
     """Loads once (2-3 s) and turns texts into L2-normalised float32 vectors of 384 dimensions."""
 
@@ -58,11 +70,8 @@ class Encoder:
         the final layer smooths away); the narrative matcher reads the sentence vectors.
         """
         if not texts:
-            return (np.zeros((0, DIMENSIONS), dtype=np.float32),
-                    np.zeros((0, LAYERS * DIMENSIONS), dtype=np.float32))
-        unique: dict[str, int] = {}
-        slots = [unique.setdefault(t, len(unique)) for t in texts]
-        distinct = list(unique)
+            return empty_result()
+        distinct, slots = distinct_texts(texts)
         order = sorted(range(len(distinct)), key=lambda i: len(distinct[i]))
         vectors = np.zeros((len(distinct), DIMENSIONS), dtype=np.float32)
         layers = np.zeros((len(distinct), LAYERS * DIMENSIONS), dtype=np.float32)

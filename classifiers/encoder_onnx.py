@@ -35,9 +35,8 @@ from pathlib import Path
 
 import numpy as np
 
-MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
-DIMENSIONS = 384
-LAYERS = 6
+from classifiers.encoder import DIMENSIONS, LAYERS, MODEL_NAME, distinct_texts, empty_result
+
 EXPORT_REVISION = 1  # bump when the exported graph or the quantisation settings change
 PRECISIONS = ("int8", "fp32")
 
@@ -161,11 +160,8 @@ class OnnxEncoder:
     def encode_with_layers(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """``(vectors (n, 384) L2-normalised, layers (n, LAYERS * 384) float32)``, as ``Encoder``."""
         if not texts:
-            return (np.zeros((0, DIMENSIONS), dtype=np.float32),
-                    np.zeros((0, LAYERS * DIMENSIONS), dtype=np.float32))
-        unique: dict[str, int] = {}
-        slots = [unique.setdefault(t, len(unique)) for t in texts]
-        distinct = list(unique)
+            return empty_result()
+        distinct, slots = distinct_texts(texts)
         encodings = self.tokenizer.encode_batch(distinct)
         order = sorted(range(len(distinct)), key=lambda i: len(encodings[i].ids))
         pools = np.zeros((len(distinct), LAYERS, DIMENSIONS), dtype=np.float32)
