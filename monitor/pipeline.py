@@ -86,7 +86,7 @@ STAGES: tuple[Stage, ...] = (
     Stage("score", score_pending, lambda s: s.settings.main.scoring.every),
     Stage("aggregate", aggregate, lambda s: s.settings.main.aggregation.every),
     Stage("retention", apply_retention, lambda s: s.settings.main.scheduler.retention_every),
-    Stage("alerts", evaluate_alerts, lambda s: dt.timedelta(minutes=1)),
+    Stage("alerts", evaluate_alerts, lambda s: s.settings.main.scheduler.tick),
     Stage("dispatch", dispatch, lambda s: s.settings.alerting.dispatch_every),
     Stage("deliver", deliver, lambda s: s.settings.alerting.delivery.every),
 )

@@ -44,6 +44,9 @@ class ConfigFiles(Strict):
 
 
 class SchedulerSettings(Strict):
+    # How often the pipeline (score, aggregate, alerts, dispatch, deliver) looks for work; it
+    # also runs at once whenever a collector stores new posts.
+    tick: Duration = dt.timedelta(seconds=15)
     retention_every: Duration = dt.timedelta(hours=1)
     # How many collector polls may run at once.
     max_workers: int = Field(default=4, ge=1, le=32)
@@ -60,7 +63,7 @@ class ScoringSettings(Strict):
     # "torch" (bf16 where the CPU has it) or "onnx" (int8, about 2x faster here, but it moves
     # about 1% of mobilisation labels; exported once into <data_dir>/cache/onnx on first use).
     encoder: Literal["torch", "onnx"] = "torch"
-    every: Duration = dt.timedelta(minutes=1)
+    every: Duration = dt.timedelta(seconds=15)
 
 
 class LoggingSettings(Strict):
@@ -97,7 +100,7 @@ class IndexSaturation(Strict):
 
 
 class AggregationSettings(Strict):
-    every: Duration = dt.timedelta(minutes=5)
+    every: Duration = dt.timedelta(minutes=1)
     # A post counts for a locality only when it was resolved to it with this confidence.
     min_confidence: float = Field(default=0.5, ge=0, le=1)
     # Shares are divided by at least this many posts, so two posts cannot make a 100% share.
