@@ -393,10 +393,14 @@ def anomaly_of(rule, ev: Evaluation, place: str) -> baselines.Anomaly:
         def key(i: int) -> dt.datetime:
             return dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc) + i * span.length
         pairs = {key(i): series.slot(i, column) for i in series.same_time_of_week(weeks)}
-        history = baselines.same_hour_of_week(pairs, key(span.index(span.current)), weeks=weeks,
-                                              observed_from=key(series.first)) if pairs else []
-        kind = "same_hour_of_week" if rule.window == "hour" else "same_weekday"
-        return baselines.anomaly(observed, history, kind=kind, min_count=rule.min_count)
+        if pairs:
+            history = baselines.same_hour_of_week(pairs, key(span.index(span.current)), weeks=weeks,
+                                                  observed_from=key(series.first))
+            kind = "same_hour_of_week" if rule.window == "hour" else "same_weekday"
+            return baselines.anomaly(observed, history, kind=kind, min_count=rule.min_count)
+        # No earlier week observed yet (a new deployment's first week): the recent trend is
+        # the only history there is, and an anomaly rule that stays silent for a week is worse.
+        series = ev.series(span, place, rule.history, weekly=False)
     trailing = [series.slot(i, column) for i in series.trailing()]
     result = baselines.anomaly(observed, trailing, kind="ewma", min_count=rule.min_count)
     if result.guard is None:

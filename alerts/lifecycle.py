@@ -28,7 +28,10 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from alerts.evaluate import Candidate, evaluate
+from alerts.catch_up import LIVE_ONLY_KINDS, catch_up, save_watermark
+from alerts.dispatch import dispatch
+from alerts.evaluate import Candidate, Scope, evaluate_rules
+from alerts.routing import resolve
 from monitor.store.schema import alert_events, alerts
 
 log = logging.getLogger("tension.alerts")
@@ -126,8 +129,10 @@ class _Episode:
                     row["annotations"])
 
 
-def apply(store, candidates: Iterable[Candidate], rules, now: dt.datetime) -> list[Transition]:
-    """Move every alert one evaluation forward; returns the state changes made."""
+def apply(store, candidates: Iterable[Candidate], rules, now: dt.datetime, *,
+          held: frozenset[str] = frozenset()) -> list[Transition]:
+    """Move every alert one evaluation forward; returns the state changes made. Alerts of the
+    ``held`` rules were not evaluated this time and are left exactly as they are."""
     by_rule = {rule.id: rule for rule in rules}
     true: dict[str, Candidate] = {}
     for c in candidates:
@@ -136,7 +141,7 @@ def apply(store, candidates: Iterable[Candidate], rules, now: dt.datetime) -> li
     with store.transaction() as conn:
         open_rows = {row["fingerprint"]: row for row in conn.execute(
             sa.select(alerts).where(alerts.c.state.in_(("pending", "firing"))).with_for_update()
-        ).mappings()}
+        ).mappings() if row["rule_id"] not in held}
         others = sorted(set(true) - set(open_rows))
         for start in range(0, len(others), _CHUNK):
             chunk = others[start:start + _CHUNK]
@@ -153,15 +158,36 @@ def apply(store, candidates: Iterable[Candidate], rules, now: dt.datetime) -> li
 
 
 def evaluate_alerts(service, now: dt.datetime) -> list[Transition]:
-    """Pipeline stage: evaluate every rule and advance the alerts table."""
-    candidates = evaluate(service.store, service.settings, now)
-    transitions = apply(service.store, candidates, service.settings.rules.rules, now)
-    for t in transitions:
-        log.info("alert", extra={"fields": {
-            "rule": t.rule_id, "locality": t.labels.get("locality"), "from": t.from_state or "-",
-            "to": t.to_state, "value": t.value, "fingerprint": t.fingerprint[:12],
-            "reason": t.reason}})
+    """Pipeline stage: catch up on missed hours (alerts.catch_up), then evaluate every rule at
+    ``now`` and advance the alerts table; returns the live evaluation's state changes."""
+    settings = service.settings
+    routes = list(resolve(settings.alerting.route).walk()) if settings.alerting.route else []
+    held_rules = [r for r in settings.rules.rules if r.kind in LIVE_ONLY_KINDS]
+    caught_up = catch_up(
+        service.store, now, settings.alerting.catch_up,
+        evaluate_at=lambda at: _evaluate(service, at, held_rules),
+        dispatch_at=lambda at: dispatch(service, at),
+        group_wait=max((r.group_wait for r in routes), default=dt.timedelta(0)))
+    if caught_up:
+        log.info("alerts caught up", extra={"fields": {"hours": caught_up}})
+    candidates, transitions = _evaluate(service, now, [])
+    with service.store.transaction() as conn:
+        save_watermark(conn, now)
     log.info("alerts evaluated", extra={"fields": {
         "candidates": len(candidates), "active": sum(c.active for c in candidates),
         "changes": len(transitions)}})
     return transitions
+
+
+def _evaluate(service, now: dt.datetime, held_rules) -> tuple[list[Candidate], list[Transition]]:
+    settings = service.settings
+    held = frozenset(r.id for r in held_rules)
+    rules = [r for r in settings.rules.rules if r.id not in held]
+    candidates = evaluate_rules(service.store, Scope.from_settings(settings), rules, now)
+    transitions = apply(service.store, candidates, settings.rules.rules, now, held=held)
+    for t in transitions:
+        log.info("alert", extra={"fields": {
+            "rule": t.rule_id, "locality": t.labels.get("locality"), "from": t.from_state or "-",
+            "to": t.to_state, "value": t.value, "fingerprint": t.fingerprint[:12],
+            "reason": t.reason, "at": now.isoformat(timespec="seconds")}})
+    return candidates, transitions

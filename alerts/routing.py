@@ -147,6 +147,9 @@ class DeliverySettings(Strict):
 
 class AlertingConfig(Strict):
     dispatch_every: Duration = dt.timedelta(seconds=15)
+    # How far back alert evaluation replays missed hours after downtime or a fast replay
+    # (alerts.catch_up); 0 turns catch-up off.
+    catch_up: Duration = dt.timedelta(days=7)
     delivery: DeliverySettings = DeliverySettings()
     receivers: tuple[Receiver, ...] = ()
     # None: alerts are recorded and shown on the dashboard, but nobody is notified.

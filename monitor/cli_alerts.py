@@ -66,6 +66,7 @@ def alerts_list(
     finally:
         store.close()
     firing = {r["fingerprint"]: r["labels"] for r in rows if r["state"] == "firing"}
+    rules_by_id = {rule.id: rule for rule in settings.rules.rules}
     table = Table("fingerprint", "state", "alert", "place", "severity", "since", "muted", "acknowledged",
                   "summary")
     shown = 0
@@ -81,10 +82,15 @@ def alerts_list(
         ack = f"{row['acknowledged_by']}" if row["state"] == "firing" and acknowledged(row) else ""
         shown += 1
         if as_format == "json":
+            rule = rules_by_id.get(row["rule_id"])
             records.append({
-                "fingerprint": fp, "state": row["state"], "labels": labels,
+                "fingerprint": fp, "state": row["state"], "kind": rule.kind if rule else None,
+                "labels": labels,
                 "annotations": row["annotations"] or {}, "value": row["value"],
-                "since": since.isoformat() if since else None, "muted": muted or None,
+                "since": since.isoformat() if since else None,
+                "fired_at": row["fired_at"].isoformat() if row["fired_at"] else None,
+                "resolved_at": row["resolved_at"].isoformat() if row["resolved_at"] else None,
+                "muted": muted or None,
                 "acknowledged_by": ack or None,
             })
             continue

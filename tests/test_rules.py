@@ -290,10 +290,17 @@ def test_ewma_baseline_follows_the_recent_level(store):
     assert "usual from the recent trend: 7.5" in row["annotations"]["description"]
 
 
-def test_anomaly_needs_history_and_ignores_time_before_monitoring_began(store):
-    # Two days of data only: earlier weeks are unknown, not zero, so nothing to compare with.
+def test_without_a_week_of_history_an_anomaly_falls_back_to_the_recent_trend(store):
+    # Two days of data only: earlier weeks are unknown, not zero, so the same hour of the week
+    # cannot be compared; the hours observed so far are (a new deployment is not blind for a week).
     _history(store, "workington", [2] * 48 + [40, 40], START - dt.timedelta(days=2))
-    assert step(store, rules(ANOMALY), START + dt.timedelta(minutes=90)) == []
+    _history(store, "maryport", [30] * 48 + [32, 32], START - dt.timedelta(days=2))  # busy anyway
+    changes = step(store, rules(ANOMALY), START + dt.timedelta(minutes=90))
+    assert [(t.labels["locality"], t.to_state) for t in changes] == [("workington", "firing")]
+    [row] = rows(store)
+    # the usual level is the observed 2 posts an hour, read as the window is read at half past
+    # (the hour before plus half of this one: 3), not diluted by the weeks before monitoring
+    assert "usual from the recent trend: 3.0" in row["annotations"]["description"]
 
 
 def _post(conn, n: int, *, locality: str, platform: str, score: float, at: dt.datetime,

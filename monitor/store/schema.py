@@ -235,6 +235,16 @@ audit_log = Table(
     Index("ix_audit_log_at", "at"),
 )
 
+# Where a pipeline stage has got to when that is not derivable from its own rows (the alert
+# evaluation's catch-up watermark).
+stage_state = Table(
+    "stage_state",
+    metadata,
+    Column("stage", String(64), primary_key=True),
+    Column("watermark", UTCDateTime(), nullable=False),
+    Column("detail", JSON, nullable=False),
+)
+
 # -- alerts (alerts.*) -----------------------------------------------------------------------
 
 # One row per alert fingerprint (hash of its labels): its current state.
