@@ -9,11 +9,18 @@ from typing import Annotated, Callable, Union
 from pydantic import Field
 
 from sources.base import Source
+from sources.bluesky import BlueskyConfig, BlueskySource
 from sources.http import HostPacer, HttpPolicy
+from sources.imap_reports import ImapConfig, ImapReportSource
+from sources.mastodon import MastodonConfig, MastodonSource
+from sources.reddit import RedditConfig, RedditSource
 from sources.replay import ReplayConfig, ReplaySource
 from sources.rss import RssConfig, RssSource
+from sources.telegram import TelegramConfig, TelegramSource
+from sources.x import XConfig, XSource
+from sources.youtube import YoutubeConfig, YoutubeSource
 
-AnySourceConfig = Annotated[Union[RssConfig, ReplayConfig], Field(discriminator="kind")]
+AnySourceConfig = Annotated[Union[RssConfig, ReplayConfig, ImapConfig, BlueskyConfig, TelegramConfig, YoutubeConfig, XConfig, MastodonConfig, RedditConfig], Field(discriminator="kind")]
 
 
 @dataclass
@@ -30,6 +37,13 @@ Builder = Callable[..., Source]
 SOURCE_KINDS: dict[str, Builder] = {
     "rss": lambda config, ctx: RssSource(config, ctx.http, ctx.pacer),
     "replay": lambda config, ctx: ReplaySource(config, ctx.config_dir),
+    "imap": lambda config, ctx: ImapReportSource(config),
+    "bluesky": lambda config, ctx: BlueskySource(config, ctx.http, ctx.pacer),
+    "telegram": lambda config, ctx: TelegramSource(config, ctx.http, ctx.pacer),
+    "youtube": lambda config, ctx: YoutubeSource(config, ctx.http, ctx.pacer),
+    "x": lambda config, ctx: XSource(config, ctx.http),
+    "mastodon": lambda config, ctx: MastodonSource(config, ctx.http, ctx.pacer),
+    "reddit": lambda config, ctx: RedditSource(config, ctx.http, ctx.pacer),
 }
 
 
