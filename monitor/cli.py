@@ -109,6 +109,23 @@ def run(
 
 @app.command()
 @user_errors
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on; put TLS in a reverse proxy.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8080,
+) -> None:
+    """Serve the web API (community reports intake, health) until Ctrl-C."""
+    import uvicorn
+
+    from monitor.web import create_app
+
+    web = create_app(_settings(ctx))
+    out.print(f"tension-monitor web on http://{host}:{port}/ (API docs at /api/docs); Ctrl-C to stop")
+    uvicorn.run(web, host=host, port=port, log_level="warning")
+
+
+@app.command()
+@user_errors
 def collect(
     ctx: typer.Context,
     source: Annotated[str | None, typer.Option("--source", "-s", help="Only this source id.")] = None,

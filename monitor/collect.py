@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from monitor.errors import SourceError, StorageError
@@ -60,7 +61,8 @@ def post_row(post: Post, *, platform: str, keep_author: bool, pseudonymiser: Pse
         "text_purged_at": None,
         "geo_lat": post.geo[0] if post.geo else None,
         "geo_lon": post.geo[1] if post.geo else None,
-        "meta": {k: v for k, v in post.meta.items() if k != "platform"}
+        # "contact" is a reporter's contact: sealed apart by monitor.reports, never stored here
+        "meta": {k: v for k, v in post.meta.items() if k not in ("platform", "contact")}
         | ({"place_hints": list(post.place_hints)} if post.place_hints else {}),
     }
 
@@ -88,7 +90,11 @@ def collect_source(
     policy: HttpPolicy,
     now: dt.datetime,
     rng: random.Random,
+    contact_vault: Callable[[], object] | None = None,
 ) -> CollectReport:
+    """Poll ``source`` once (or until it has nothing more ready) and store what it found.
+    ``contact_vault`` gives the vault that seals report contacts (monitor.reports) when a
+    report collector hands one over; it is only opened then."""
     report = CollectReport(source_id=source.id)
     state = store.load_state(source.id)
     if state.status == "gone":
@@ -97,7 +103,8 @@ def collect_source(
     try:
         for _ in range(MAX_BATCHES_PER_RUN):
             collection = source.collect(state, now)
-            state = _store_batch(store, collection, config, pseudonymiser, now, rng, report)
+            state = _store_batch(store, collection, config, pseudonymiser, now, rng, report,
+                                 contact_vault)
             if not collection.more:
                 break
     except SourceError as exc:
@@ -112,11 +119,17 @@ def collect_source(
 
 
 def _store_batch(store: Store, collection: Collection, config, pseudonymiser, now, rng,
-                 report: CollectReport) -> FetchState:
+                 report: CollectReport, contact_vault=None) -> FetchState:
+    from monitor.reports import seal_contacts, take_contacts
+
+    found, contacts = take_contacts(collection.posts)
+    if contacts and contact_vault is None:
+        raise SourceError(f"{config.id}: reports with contacts need the contact vault; "
+                          "nothing was stored")
     rows = [
         post_row(p, platform=config.platform, keep_author=config.keep_author,
                  pseudonymiser=pseudonymiser, now=now)
-        for p in collection.posts
+        for p in found
     ]
     jitter = rng.uniform(0, config.jitter.total_seconds())
     wait = max(config.every.total_seconds() + jitter, collection.retry_after or 0)
@@ -127,7 +140,11 @@ def _store_batch(store: Store, collection: Collection, config, pseudonymiser, no
         status="ok",
         next_poll_at=now + dt.timedelta(seconds=wait),
     )
-    result = store.ingest(rows, state)
+    also = None
+    if contacts:
+        vault = contact_vault()
+        also = lambda conn: seal_contacts(conn, vault, config.id, contacts, now)  # noqa: E731
+    result = store.ingest(rows, state, also=also)
     report.batches += 1
     report.new += result.new
     report.duplicates += result.duplicates

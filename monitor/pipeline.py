@@ -17,6 +17,7 @@ from alerts.notify import deliver
 from monitor.aggregate import aggregate
 from monitor.collect import CollectReport, collect_source, is_due
 from monitor.errors import TensionError
+from monitor.reports import purge_contacts
 from monitor.scoring import score_pending
 from monitor.service import Service
 
@@ -34,6 +35,7 @@ def collect_one(service: Service, source_id: str, now: dt.datetime) -> CollectRe
         policy=service.settings.main.http,
         now=now,
         rng=service.rng,
+        contact_vault=lambda: service.contact_vault,
     )
     fields = {
         "source": source_id,
@@ -69,7 +71,9 @@ def collect_due(service: Service, now: dt.datetime, *, force: bool = False) -> l
 def apply_retention(service: Service, now: dt.datetime) -> int:
     days = service.settings.main.retention_days
     purged = service.store.purge_text(now - dt.timedelta(days=days), now)
-    log.info("retention", extra={"fields": {"retention_days": days, "purged_posts": purged}})
+    contacts = purge_contacts(service.store, now - dt.timedelta(days=days))
+    log.info("retention", extra={"fields": {"retention_days": days, "purged_posts": purged,
+                                            "purged_report_contacts": contacts}})
     return purged
 
 

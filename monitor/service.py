@@ -54,6 +54,13 @@ class Service:
         return Scorer(self.settings.localities, library, threads=scoring.threads, ner=scoring.ner,
                       encoder=scoring.encoder, cache_dir=self.settings.data_dir / "cache" / "onnx")
 
+    @cached_property
+    def contact_vault(self):
+        """Seals reporters' contacts (monitor.reports); opened when the first one arrives."""
+        from monitor.reports import ContactVault
+
+        return ContactVault.from_settings(self.settings)
+
     def source_config(self, source_id: str):
         for config in self.settings.sources.sources:
             if config.id == source_id:

@@ -8,7 +8,7 @@ disk, locked file) become one-line ``StorageError`` messages.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -118,8 +118,10 @@ class Store:
     def _insert(self):
         return (postgresql if self.dialect == "postgresql" else sqlite).insert(posts)
 
-    def ingest(self, rows: Sequence[dict], state: FetchState) -> IngestResult:
-        """Store new posts and the fetch state that produced them, in one transaction."""
+    def ingest(self, rows: Sequence[dict], state: FetchState, *,
+               also: Callable[[Connection], object] | None = None) -> IngestResult:
+        """Store new posts and the fetch state that produced them, in one transaction.
+        ``also`` writes what belongs with the posts (a report's sealed contact) in the same one."""
         new = copies = 0
         with self.transaction() as conn:
             for start in range(0, len(rows), _CHUNK):
@@ -140,6 +142,8 @@ class Store:
                     if content_hash in seen:
                         copies += 1
                     seen.add(content_hash)
+            if also is not None:
+                also(conn)
             self._write_state(conn, state)
         return IngestResult(new=new, duplicates=len(rows) - new, copies=copies)
 

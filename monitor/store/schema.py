@@ -331,3 +331,15 @@ outbox = Table(
     Column("sent_at", UTCDateTime()),
     Index("ix_outbox_status_next", "status", "next_attempt_at"),
 )
+
+# -- community reports (monitor.reports) -----------------------------------------------------
+
+# A reporter's contact, Fernet-encrypted, kept apart from the report (a row of ``posts`` with
+# platform "report") so the post never holds it. Deleted by the retention purge of its post.
+report_contacts = Table(
+    "report_contacts",
+    metadata,
+    Column("post_id", Id, ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True),
+    Column("ciphertext", Text, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
