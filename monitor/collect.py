@@ -133,11 +133,14 @@ def _store_batch(store: Store, collection: Collection, config, pseudonymiser, no
     ]
     jitter = rng.uniform(0, config.jitter.total_seconds())
     wait = max(config.every.total_seconds() + jitter, collection.retry_after or 0)
+    # A source that has used up its allowance (X's monthly read cap) says so in its state,
+    # and that stays visible (sources list, source-health alert) until the source clears it.
+    exhausted = collection.state.status == "exhausted"
     state = collection.state.evolve(
         consecutive_failures=0,
         last_success_at=now,
-        last_error=None,
-        status="ok",
+        last_error=collection.state.last_error if exhausted else None,
+        status="exhausted" if exhausted else "ok",
         next_poll_at=now + dt.timedelta(seconds=wait),
     )
     also = None

@@ -35,7 +35,9 @@ def utcnow() -> dt.datetime:
 class ServiceScheduler:
     def __init__(self, service: Service):
         self.service = service
-        workers = service.settings.main.scheduler.max_workers
+        # A thread per source plus the pipeline at least: a source that hangs until its timeout
+        # (an unreachable host, a slow stream) then never holds up another source's poll.
+        workers = max(service.settings.main.scheduler.max_workers, len(service.sources) + 1)
         self.scheduler = BackgroundScheduler(
             executors={"default": ThreadPoolExecutor(workers)},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},

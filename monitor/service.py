@@ -35,7 +35,8 @@ class Service:
         store = Store.open(settings.database_url)
         env_key = settings.environment.pseudonym_key
         key = load_or_create_key(env_key.get_secret_value() if env_key else None, settings.data_dir)
-        context = SourceContext(config_dir=settings.config_dir, http=settings.main.http)
+        context = SourceContext(config_dir=settings.config_dir, http=settings.main.http,
+                                localities=settings.localities)
         sources = {
             config.id: build_source(config, context)
             for config in settings.sources.sources

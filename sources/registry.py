@@ -8,8 +8,10 @@ from typing import Annotated, Callable, Union
 
 from pydantic import Field
 
+from monitor.localities import LocalityFile
 from sources.base import Source
 from sources.bluesky import BlueskyConfig, BlueskySource
+from sources.bluesky import place_terms as bluesky_place_terms
 from sources.http import HostPacer, HttpPolicy
 from sources.imap_reports import ImapConfig, ImapReportSource
 from sources.mastodon import MastodonConfig, MastodonSource
@@ -18,9 +20,14 @@ from sources.replay import ReplayConfig, ReplaySource
 from sources.rss import RssConfig, RssSource
 from sources.telegram import TelegramConfig, TelegramSource
 from sources.x import XConfig, XSource
+from sources.x import place_terms as x_place_terms
 from sources.youtube import YoutubeConfig, YoutubeSource
 
-AnySourceConfig = Annotated[Union[RssConfig, ReplayConfig, ImapConfig, BlueskyConfig, TelegramConfig, YoutubeConfig, XConfig, MastodonConfig, RedditConfig], Field(discriminator="kind")]
+AnySourceConfig = Annotated[
+    Union[RssConfig, ReplayConfig, YoutubeConfig, XConfig, MastodonConfig, BlueskyConfig, RedditConfig,
+          TelegramConfig, ImapConfig],
+    Field(discriminator="kind"),
+]
 
 
 @dataclass
@@ -30,6 +37,11 @@ class SourceContext:
     config_dir: Path
     http: HttpPolicy
     pacer: HostPacer = field(default_factory=HostPacer)
+    # The watched localities: X and Bluesky search or filter by their names, aliases, hashtags.
+    localities: LocalityFile | None = None
+
+    def place_names(self) -> tuple[str, ...]:
+        return bluesky_place_terms(self.localities.localities) if self.localities else ()
 
 
 Builder = Callable[..., Source]
@@ -38,10 +50,11 @@ SOURCE_KINDS: dict[str, Builder] = {
     "rss": lambda config, ctx: RssSource(config, ctx.http, ctx.pacer),
     "replay": lambda config, ctx: ReplaySource(config, ctx.config_dir),
     "imap": lambda config, ctx: ImapReportSource(config),
-    "bluesky": lambda config, ctx: BlueskySource(config, ctx.http, ctx.pacer),
+    "bluesky": lambda config, ctx: BlueskySource(config, ctx.http, ctx.pacer, places=ctx.place_names()),
     "telegram": lambda config, ctx: TelegramSource(config, ctx.http, ctx.pacer),
     "youtube": lambda config, ctx: YoutubeSource(config, ctx.http, ctx.pacer),
-    "x": lambda config, ctx: XSource(config, ctx.http),
+    "x": lambda config, ctx: XSource(config, ctx.http, places=x_place_terms(
+        ctx.localities.localities, config.localities) if ctx.localities else ()),
     "mastodon": lambda config, ctx: MastodonSource(config, ctx.http, ctx.pacer),
     "reddit": lambda config, ctx: RedditSource(config, ctx.http, ctx.pacer),
 }
