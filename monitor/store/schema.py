@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -243,6 +244,60 @@ stage_state = Table(
     Column("stage", String(64), primary_key=True),
     Column("watermark", UTCDateTime(), nullable=False),
     Column("detail", JSON, nullable=False),
+)
+
+# -- emerging narratives and amplification (monitor.emerging, monitor.amplification) ----------
+
+# A cluster of recent unmatched posts that may be a new narrative, tracked across windows
+# under a stable id. Analysts promote it to the narrative library or dismiss it (audited).
+narrative_clusters = Table(
+    "narrative_clusters",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("status", String(12), nullable=False),  # candidate | promoted | dismissed
+    Column("first_seen", UTCDateTime(), nullable=False),
+    Column("last_seen", UTCDateTime(), nullable=False),
+    Column("centroid", LargeBinary, nullable=False),  # float32 unit vector
+    Column("terms", JSON, nullable=False),
+    Column("excerpts", JSON, nullable=False),  # short, with mentions and links removed
+    Column("reviewed_by", String(120)),
+    Column("reviewed_at", UTCDateTime()),
+    Column("review_note", Text),
+    Column("narrative_id", String(120)),  # the library entry it was promoted to
+)
+
+# One cluster in one window: size, places and platforms (counts only, never authors).
+cluster_windows = Table(
+    "cluster_windows",
+    metadata,
+    Column("cluster_id", String(32), ForeignKey("narrative_clusters.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("start", UTCDateTime(), primary_key=True),
+    Column("window", String(8), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("localities", JSON, nullable=False),
+    Column("platforms", JSON, nullable=False),
+    Column("computed_at", UTCDateTime(), nullable=False),
+)
+
+# A burst of near-identical text from many distinct pseudonymous authors in a short time.
+# Counts, timing and an excerpt only: never the accounts.
+amplification_bursts = Table(
+    "amplification_bursts",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("signature", String(64), nullable=False),  # content hash of the first post seen
+    Column("started_at", UTCDateTime(), nullable=False),
+    Column("ended_at", UTCDateTime(), nullable=False),
+    Column("posts", Integer, nullable=False),
+    Column("authors", Integer, nullable=False),
+    Column("new_authors", Integer, nullable=False),  # authors first seen within the burst's day
+    Column("excerpt", Text, nullable=False),
+    Column("localities", JSON, nullable=False),
+    Column("platforms", JSON, nullable=False),
+    Column("detected_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("signature", "started_at", name="uq_amplification_bursts_signature_start"),
+    Index("ix_amplification_bursts_ended_at", "ended_at"),
 )
 
 # -- alerts (alerts.*) -----------------------------------------------------------------------
