@@ -36,15 +36,15 @@ _BEFORE = dt.timedelta(microseconds=1)
 LIVE_ONLY_KINDS = frozenset({"source_health"})
 
 
-def watermark(conn: sa.Connection) -> dt.datetime | None:
-    return conn.scalar(sa.select(stage_state.c.watermark).where(stage_state.c.stage == STAGE))
+def watermark(conn: sa.Connection, stage: str = STAGE) -> dt.datetime | None:
+    return conn.scalar(sa.select(stage_state.c.watermark).where(stage_state.c.stage == stage))
 
 
-def save_watermark(conn: sa.Connection, at: dt.datetime, **detail) -> None:
-    updated = conn.execute(sa.update(stage_state).where(stage_state.c.stage == STAGE)
+def save_watermark(conn: sa.Connection, at: dt.datetime, stage: str = STAGE, **detail) -> None:
+    updated = conn.execute(sa.update(stage_state).where(stage_state.c.stage == stage)
                            .values(watermark=at, detail=detail)).rowcount
     if not updated:
-        conn.execute(sa.insert(stage_state).values(stage=STAGE, watermark=at, detail=detail))
+        conn.execute(sa.insert(stage_state).values(stage=stage, watermark=at, detail=detail))
 
 
 def steps(last: dt.datetime | None, oldest: dt.datetime | None, now: dt.datetime,

@@ -522,5 +522,14 @@ def source_health(rule, ev: Evaluation) -> list[Candidate]:
     return out
 
 
+def _signal(name: str):
+    def run(rule, ev: Evaluation) -> list[Candidate]:
+        from alerts import signals  # imports this module
+
+        return getattr(signals, name)(rule, ev)
+    return run
+
+
 KINDS = {"threshold": threshold, "anomaly": anomaly, "narrative_spread": narrative_spread,
-         "mobilisation": mobilisation, "level_change": level_change, "source_health": source_health}
+         "mobilisation": mobilisation, "level_change": level_change, "source_health": source_health,
+         "amplification": _signal("amplification"), "emerging_narrative": _signal("emerging_narrative")}

@@ -39,7 +39,10 @@ from monitor.localities import ID_PATTERN
 from monitor.store import Store
 from monitor.store.schema import (
     alerts,
+    amplification_bursts,
+    cluster_windows,
     locality_windows,
+    narrative_clusters,
     narrative_windows,
     post_localities,
     post_scores,
@@ -145,6 +148,29 @@ class PostInput(Strict):
     count: int = Field(default=1, ge=1)
 
 
+class BurstInput(Strict):
+    """A stored amplification burst (monitor.amplification), from ``at`` for ``minutes``."""
+
+    at: Offset
+    minutes: int = Field(default=40, ge=0)
+    posts: int = Field(ge=1)
+    authors: int = Field(ge=1)
+    new_authors: int = Field(default=0, ge=0)
+    locality: str | None = None
+    excerpt: str = "Share this before it's deleted"
+
+
+class StoryInput(Strict):
+    """An emerging-narrative cluster (monitor.emerging) in the day window starting at ``day``."""
+
+    id: str
+    day: Offset
+    size: int = Field(ge=1)
+    reportable: bool = True
+    status: Literal["candidate", "promoted", "dismissed"] = "candidate"
+    terms: tuple[str, ...] = ("story",)
+
+
 class ExpectedAlert(Strict):
     labels: dict[str, str] = Field(default_factory=dict)
     state: Literal["pending", "firing"] = "firing"
@@ -167,6 +193,8 @@ class RuleTestCase(Strict):
     tension_levels: tuple[LevelInput, ...] = ()
     sources: tuple[SourceInput, ...] = ()
     posts: tuple[PostInput, ...] = ()
+    bursts: tuple[BurstInput, ...] = ()
+    stories: tuple[StoryInput, ...] = ()
     alert_rule_test: tuple[AlertTest, ...]
 
     @field_validator("alert_rule_test")
@@ -292,6 +320,27 @@ def _load_posts(conn: sa.Connection, case: RuleTestCase, now: dt.datetime) -> No
                 post_id=post_id, locality_id=p.locality, confidence=1.0, site_id=p.site))
 
 
+def _load_signals(conn: sa.Connection, case: RuleTestCase) -> None:
+    """Bursts and emerging-narrative clusters as their stages would have stored them."""
+    for n, b in enumerate(case.bursts):
+        start = case.start + b.at
+        conn.execute(sa.insert(amplification_bursts).values(
+            signature=f"{n:032d}", started_at=start, ended_at=start + dt.timedelta(minutes=b.minutes),
+            posts=b.posts, authors=b.authors, new_authors=b.new_authors, excerpt=b.excerpt,
+            localities={b.locality: b.posts} if b.locality else {}, platforms={"facebook": b.posts},
+            detected_at=start))
+    for story in case.stories:
+        day = case.start + story.day
+        exists = conn.scalar(sa.select(narrative_clusters.c.id).where(narrative_clusters.c.id == story.id))
+        if exists is None:
+            conn.execute(sa.insert(narrative_clusters).values(
+                id=story.id, status=story.status, first_seen=day, last_seen=day,
+                centroid=b"", terms=list(story.terms), excerpts=[]))
+        conn.execute(sa.insert(cluster_windows).values(
+            cluster_id=story.id, start=day, window="day", size=story.size, authors=story.size,
+            flagged=1.0, reportable=story.reportable, localities={}, platforms={}, computed_at=day))
+
+
 def _show(state: str, labels: dict[str, str]) -> str:
     return f"{state:8} {{{', '.join(f'{k}={v}' for k, v in sorted(labels.items()))}}}"
 
@@ -371,6 +420,7 @@ def run_case(case: RuleTestCase, rules: tuple, scope: Scope, interval: dt.timede
             if data["levels"]:
                 conn.execute(sa.insert(tension_levels), data["levels"])
             _load_posts(conn, case, case.start)
+            _load_signals(conn, case)
         buckets = _Accrual(data["windows"], data["narratives"])
         step = case.evaluation_interval or interval
         checks = sorted(case.alert_rule_test, key=lambda c: c.eval_time)

@@ -30,7 +30,7 @@ Metric = Literal[
 ]
 # Labels the evaluator sets itself; a rule's own `labels` may not override them, or routing and
 # the fingerprint would depend on which of two writers won.
-RESERVED_LABELS = frozenset({"alertname", "locality", "category", "severity", "narrative", "site",
+RESERVED_LABELS = frozenset({"alertname", "locality", "category", "severity", "narrative", "site", "burst",
                              "source"})
 
 
@@ -156,6 +156,24 @@ class SourceHealthRule(RuleBase):
     silent_for: Duration = dt.timedelta(hours=24)
 
 
+class AmplificationRule(RuleBase):
+    """A burst of near-identical posts from many distinct accounts (monitor.amplification):
+    one alert per burst, at once, while the burst's last post is within ``within``."""
+
+    kind: Literal["amplification"]
+    min_posts: int = Field(default=10, ge=2)
+    min_authors: int = Field(default=8, ge=2)
+    within: Duration = dt.timedelta(hours=6)
+
+
+class EmergingNarrativeRule(RuleBase):
+    """A story not in the narrative library above the reporting line (monitor.emerging) in
+    today's or yesterday's window, not yet promoted or dismissed: one alert per cluster."""
+
+    kind: Literal["emerging_narrative"]
+    min_posts: int = Field(default=12, ge=1)
+
+
 Rule = Annotated[
     Union[
         ThresholdRule,
@@ -164,6 +182,8 @@ Rule = Annotated[
         MobilisationRule,
         LevelChangeRule,
         SourceHealthRule,
+        AmplificationRule,
+        EmergingNarrativeRule,
     ],
     Field(discriminator="kind"),
 ]

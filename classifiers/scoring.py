@@ -56,7 +56,9 @@ class Scorer:
         self.matcher = NarrativeMatcher(library, self.encoder)
         self.version = f"{self.encoder.version}|{self.heads.version}"
 
-    def score(self, posts: Sequence[PostText]) -> list[dict]:
+    def score(self, posts: Sequence[PostText], *, keep_embeddings: bool = False) -> list[dict]:
+        """One result per post (the `tension score` contract); ``keep_embeddings`` adds each
+        scored post's sentence embedding under ``embedding`` for the caller to keep."""
         texts = [p.text for p in posts]
         languages = self.gate.detect(texts, [p.language for p in posts])
         readable = [i for i, code in enumerate(languages) if self.gate.scorable(code)]
@@ -71,7 +73,13 @@ class Scorer:
         for slot, i in enumerate(readable):
             results[i] = self._scored(posts[i], languages[i], places[i], head_scores[slot],
                                       matches[slot])
+            if keep_embeddings:
+                results[i]["embedding"] = embeddings[slot]
         return results
+
+    def use_library(self, library: NarrativeLibrary) -> None:
+        """Match against this library from now on (claims imported, narratives promoted)."""
+        self.matcher = NarrativeMatcher(library, self.encoder)
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         return self.encoder.encode(texts)

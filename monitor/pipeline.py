@@ -15,9 +15,12 @@ from alerts.dispatch import dispatch
 from alerts.lifecycle import evaluate_alerts
 from alerts.notify import deliver
 from monitor.aggregate import aggregate
+from monitor.amplification import detect
+from monitor.emerging import find_emerging
 from monitor.collect import CollectReport, collect_source, is_due
 from monitor.errors import TensionError
 from monitor.reports import purge_contacts
+from monitor.retention import purge_derived
 from monitor.scoring import score_pending
 from monitor.service import Service
 
@@ -72,6 +75,7 @@ def apply_retention(service: Service, now: dt.datetime) -> int:
     days = service.settings.main.retention_days
     purged = service.store.purge_text(now - dt.timedelta(days=days), now)
     contacts = purge_contacts(service.store, now - dt.timedelta(days=days))
+    purge_derived(service.store, now - dt.timedelta(days=days))
     log.info("retention", extra={"fields": {"retention_days": days, "purged_posts": purged,
                                             "purged_report_contacts": contacts}})
     return purged
@@ -89,6 +93,9 @@ STAGES: tuple[Stage, ...] = (
     Stage("collect", collect_due, lambda s: dt.timedelta(minutes=1)),
     Stage("score", score_pending, lambda s: s.settings.main.scoring.every),
     Stage("aggregate", aggregate, lambda s: s.settings.main.aggregation.every),
+    Stage("amplification", lambda s, now: detect(s.store, s.settings.main.amplification, now),
+          lambda s: s.settings.main.amplification.every),
+    Stage("emerging", find_emerging, lambda s: s.settings.main.emerging.every),
     Stage("retention", apply_retention, lambda s: s.settings.main.scheduler.retention_every),
     Stage("alerts", evaluate_alerts, lambda s: s.settings.main.scheduler.tick),
     Stage("dispatch", dispatch, lambda s: s.settings.alerting.dispatch_every),

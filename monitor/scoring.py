@@ -10,12 +10,22 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+from collections.abc import Callable
 
+import numpy as np
 import sqlalchemy as sa
 
+from monitor.emerging import is_candidate
 from monitor.narratives import Narrative, NarrativeLibrary
 from monitor.store import Store
-from monitor.store.schema import claims, post_localities, post_narratives, post_scores, posts
+from monitor.store.schema import (
+    claims,
+    post_embeddings,
+    post_localities,
+    post_narratives,
+    post_scores,
+    posts,
+)
 
 log = logging.getLogger("tension.scoring")
 
@@ -53,10 +63,17 @@ def unscored(store: Store, limit: int) -> list[dict]:
         return [dict(row) for row in conn.execute(query).mappings()]
 
 
-def write_scores(store: Store, results: list[dict], now: dt.datetime) -> None:
-    score_rows, place_rows, narrative_rows = [], [], []
+def write_scores(store: Store, results: list[dict], now: dt.datetime, *,
+                 keep_embedding: Callable[[dict], bool] | None = None) -> None:
+    """Scores, places and narrative matches of a batch in one transaction, plus the embedding
+    of each post ``keep_embedding`` picks (emerging-narrative candidates), as float16."""
+    score_rows, place_rows, narrative_rows, vector_rows = [], [], [], []
     for result in results:
         post_id = int(result["id"])
+        vector = result.pop("embedding", None)
+        if vector is not None and keep_embedding is not None and keep_embedding(result):
+            vector_rows.append({"post_id": post_id,
+                                "vector": np.asarray(vector, dtype=np.float16).tobytes()})
         status = result["explanation"]["status"]
         score_rows.append({
             "post_id": post_id, "status": status,
@@ -87,6 +104,8 @@ def write_scores(store: Store, results: list[dict], now: dt.datetime) -> None:
             conn.execute(sa.insert(post_localities), place_rows)
         if narrative_rows:
             conn.execute(sa.insert(post_narratives), narrative_rows)
+        if vector_rows:
+            conn.execute(sa.insert(post_embeddings), vector_rows)
 
 
 def score_pending(service, now: dt.datetime, *, max_posts: int | None = None) -> int:
@@ -94,6 +113,7 @@ def score_pending(service, now: dt.datetime, *, max_posts: int | None = None) ->
     from classifiers.scoring import PostText
 
     batch = service.settings.main.scoring.batch_size
+    _refresh_library(service)
     done = 0
     while max_posts is None or done < max_posts:
         rows = unscored(service.store, batch if max_posts is None else min(batch, max_posts - done))
@@ -104,8 +124,10 @@ def score_pending(service, now: dt.datetime, *, max_posts: int | None = None) ->
                      else f"{r['title']}\n{r['text']}", language=r["language"])
             for r in rows
         ]
-        results = service.scorer.score(items)
-        write_scores(service.store, results, now)
+        results = service.scorer.score(items, keep_embeddings=True)
+        emerging = service.settings.main.emerging
+        write_scores(service.store, results, now,
+                     keep_embedding=lambda r: is_candidate(r, emerging) and not r["narratives"])
         done += len(results)
         log.info("scored", extra={"fields": {
             "posts": len(results),
@@ -113,3 +135,17 @@ def score_pending(service, now: dt.datetime, *, max_posts: int | None = None) ->
             "flagged": sum(bool(r["labels"]) for r in results),
             "first_id": rows[0]["id"], "last_id": rows[-1]["id"]}})
     return done
+
+
+def _refresh_library(service) -> None:
+    """A running service picks up claims imported or narratives promoted since it started."""
+    with service.store.transaction() as conn:
+        version = tuple(conn.execute(sa.select(sa.func.count(), sa.func.max(claims.c.imported_at))).one())
+    seen = getattr(service, "library_version", None)
+    if seen is None:
+        service.library_version = version  # the scorer, when first built, reads this library
+        return
+    if version != seen:
+        service.scorer.use_library(library_with_claims(service.settings.narratives, service.store))
+        service.library_version = version
+        log.info("narrative library reloaded", extra={"fields": {"claims": version[0]}})

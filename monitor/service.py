@@ -25,6 +25,8 @@ class Service:
     pseudonymiser: Pseudonymiser
     sources: dict[str, Source]
     rng: random.Random = field(default_factory=random.Random)
+    # (count, newest import) of the claims the scorer's library was built with (monitor.scoring)
+    library_version: tuple | None = None
 
     @classmethod
     def open(cls, settings: Settings, *, rng: random.Random | None = None) -> Service:

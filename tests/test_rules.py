@@ -93,7 +93,7 @@ def test_every_rule_kind_has_a_shipped_rule_test():
     tested = (REPO / "config" / "rules.test.yaml").read_text()
     kinds = {rule.kind for rule in settings.rules.rules if f"alertname: {rule.id}" in tested}
     assert kinds == {"threshold", "anomaly", "narrative_spread", "mobilisation", "level_change",
-                     "source_health"}
+                     "source_health", "amplification", "emerging_narrative"}
 
 
 def test_series_notation_follows_promtool():

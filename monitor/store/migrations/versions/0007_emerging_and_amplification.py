@@ -1,4 +1,4 @@
-"""narrative_clusters, cluster_windows, amplification_bursts (emerging narratives, amplification)
+"""post_embeddings, narrative_clusters, cluster_windows, amplification_bursts (issue 8)
 
 Revision ID: 0007
 Revises: 0006
@@ -17,6 +17,11 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.create_table(
+        "post_embeddings",
+        sa.Column("post_id", Id, sa.ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column("vector", sa.LargeBinary(), nullable=False),
+    )
     op.create_table(
         "narrative_clusters",
         sa.Column("id", sa.String(32), primary_key=True),
@@ -38,6 +43,9 @@ def upgrade() -> None:
         sa.Column("start", UTCDateTime(), primary_key=True),
         sa.Column("window", sa.String(8), nullable=False),
         sa.Column("size", sa.Integer(), nullable=False),
+        sa.Column("authors", sa.Integer(), nullable=False),
+        sa.Column("flagged", sa.Float(), nullable=False),
+        sa.Column("reportable", sa.Boolean(), nullable=False),
         sa.Column("localities", sa.JSON(), nullable=False),
         sa.Column("platforms", sa.JSON(), nullable=False),
         sa.Column("computed_at", UTCDateTime(), nullable=False),
@@ -64,3 +72,4 @@ def downgrade() -> None:
     op.drop_table("amplification_bursts")
     op.drop_table("cluster_windows")
     op.drop_table("narrative_clusters")
+    op.drop_table("post_embeddings")

@@ -1,0 +1,28 @@
+"""Retention of what is derived from raw text: embeddings and quoted excerpts.
+
+``Store.purge_text`` blanks a post's text after ``retention_days``; an embedding is a
+representation of that text and an excerpt is a piece of it, so they go at the same time.
+Clusters and bursts keep their counts, terms and timing (the history analysts tune against).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+
+from monitor.store import Store
+from monitor.store.schema import amplification_bursts, narrative_clusters, post_embeddings, posts
+
+
+def purge_derived(store: Store, older_than: dt.datetime) -> int:
+    """Delete embeddings of posts older than the cutoff and blank older excerpts; returns rows."""
+    with store.transaction() as conn:
+        old_posts = sa.select(posts.c.id).where(posts.c.published_at < older_than)
+        n = conn.execute(sa.delete(post_embeddings).where(post_embeddings.c.post_id.in_(old_posts))).rowcount
+        n += conn.execute(sa.update(narrative_clusters).where(narrative_clusters.c.last_seen < older_than)
+                          .values(excerpts=[])).rowcount
+        n += conn.execute(sa.update(amplification_bursts).where(
+            amplification_bursts.c.ended_at < older_than, amplification_bursts.c.excerpt != "")
+            .values(excerpt="")).rowcount
+    return n
