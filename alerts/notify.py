@@ -10,12 +10,15 @@ is recorded on the message (``last_error``, next attempt with backoff) and retri
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
 import logging
 import random
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from alerts.outbox import OutboxMessage, claim_due, mark_failed, mark_sent
 from alerts.routing import DeliverySettings, ReceiverTarget, quiet_apprise, receiver_targets
@@ -55,8 +58,10 @@ def send(target: ReceiverTarget, message: OutboxMessage, *, skip: frozenset[str]
     sender = apprise.Apprise()
     with quiet_apprise():
         rejected = [tag for tag, url in owed.items() if not sender.add(url, tag=tag)]
-    result = sender.notify(body=message.body, title=message.title, body_format=target.body_format,
-                           tag=sorted(owed), timeout=timeout.total_seconds())
+    with tempfile.TemporaryDirectory(prefix="tension-attach-") as folder:
+        result = sender.notify(body=message.body, title=message.title, body_format=target.body_format,
+                               tag=sorted(owed), timeout=timeout.total_seconds(),
+                               attach=_attachments(message, Path(folder)) or None)
     with result:
         delivered = set(skip)
         problems = [f"{target.name}: apprise rejected a URL ({len(rejected)} of {len(owed)})"] if rejected else []
@@ -70,6 +75,16 @@ def send(target: ReceiverTarget, message: OutboxMessage, *, skip: frozenset[str]
             problems.append(_last_problem(result.call_logs()) or f"apprise: {result.status.name.lower()}")
     ok = set(owed) <= delivered
     return SendOutcome(ok, frozenset(delivered), "" if ok else "; ".join(problems))
+
+
+def _attachments(message: OutboxMessage, folder: Path) -> list[str]:
+    """Files the message carries in its payload (a briefing's PDF), written out for apprise."""
+    paths = []
+    for item in message.payload.get("attachments", ()):
+        path = folder / Path(item["filename"]).name
+        path.write_bytes(base64.b64decode(item["data"]))
+        paths.append(str(path))
+    return paths
 
 
 def _last_problem(entries) -> str:

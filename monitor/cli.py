@@ -236,3 +236,5 @@ from monitor import cli_scoring  # noqa: E402,F401
 from monitor import cli_rules  # noqa: E402,F401
 from monitor import cli_alerts  # noqa: E402,F401
 from monitor import cli_levels  # noqa: E402,F401
+from monitor import cli_narratives  # noqa: E402,F401
+from monitor import cli_briefing  # noqa: E402,F401

@@ -20,12 +20,17 @@ import threading
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
 
-from monitor.pipeline import STAGES, collect_one, run_stage
+from monitor.briefing.job import scheduled_briefing
+from monitor.briefing.when import zone
+from monitor.pipeline import STAGES, Stage, collect_one, run_stage
 from monitor.service import Service
 
 log = logging.getLogger("tension.scheduler")
 PIPELINE_JOB = "pipeline"
+BRIEFING_JOB = "briefing"
+BRIEFING_STAGE = Stage("briefing", scheduled_briefing, lambda s: dt.timedelta(days=7))
 
 
 def utcnow() -> dt.datetime:
@@ -61,6 +66,11 @@ class ServiceScheduler:
             self._run_pipeline, "interval", id=PIPELINE_JOB, next_run_time=now,
             seconds=self.service.settings.main.scheduler.tick.total_seconds(),
         )
+        briefing = self.service.settings.main.briefing
+        if briefing.enabled:
+            self.scheduler.add_job(self._run_briefing, CronTrigger(
+                day_of_week=briefing.day, hour=briefing.time.hour, minute=briefing.time.minute,
+                timezone=zone(self.service.settings.main.timezone)), id=BRIEFING_JOB)
         self.scheduler.start()
         log.info("scheduler started", extra={"fields": {
             "sources": len(self.service.sources), "stages": len(STAGES)}})
@@ -98,6 +108,12 @@ class ServiceScheduler:
                 continue
             self._last_run[stage.name] = now
             run_stage(self.service, stage, now)
+
+    def _run_briefing(self) -> None:
+        """The weekly briefing: written, archived and queued for e-mail; the pipeline's deliver
+        stage then sends it at once."""
+        if run_stage(self.service, BRIEFING_STAGE, utcnow()) and not self._stopping.is_set():
+            self.scheduler.modify_job(PIPELINE_JOB, next_run_time=utcnow())
 
     def stop(self) -> None:
         self._stopping.set()

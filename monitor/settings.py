@@ -12,13 +12,24 @@ import datetime as dt
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    ValidationError,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from alerts.routing import AlertingConfig, check_alerting, load_alerting
 from alerts.rules import RuleFile
+from monitor.amplification import AmplificationSettings
+from monitor.emerging.settings import EmergingSettings
 from monitor.config_files import Duration, describe_errors, load_model
 from monitor.errors import ConfigError
 from monitor.localities import LocalityFile
@@ -124,6 +135,39 @@ class AggregationSettings(Strict):
         return self
 
 
+def _clock(value):
+    """"07:00" as a time; YAML 1.1 reads an unquoted 07:00 as 420 (minutes), so accept that too."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 24 * 60:
+        return dt.time(value // 60, value % 60)
+    return value
+
+
+class BriefingEvent(Strict):
+    """A known event the forward look should mention (a match, a march, a commemoration)."""
+
+    date: dt.date
+    place: str = Field(min_length=1)
+    title: str = Field(min_length=1)
+
+
+class BriefingSettings(Strict):
+    """The weekly tension briefing (monitor.briefing) and the job that sends it."""
+
+    # Write, archive and email the briefing for the last complete week on a schedule.
+    enabled: bool = True
+    day: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] = "mon"
+    # Local time in `timezone`; quote it in YAML ("07:00").
+    time: Annotated[dt.time, BeforeValidator(_clock)] = dt.time(7, 0)
+    marking: str = Field(default="OFFICIAL-SENSITIVE", min_length=1, max_length=60)
+    # Receiver names from the alerting file; each gets the PDF through the outbox.
+    distribution: tuple[str, ...] = ()
+    # Folder the scheduled job writes files to (default <data_dir>/briefings).
+    out_dir: Path | None = None
+    # The forward look lists configured events up to this far after the week.
+    look_ahead: Duration = dt.timedelta(days=14)
+    events: tuple[BriefingEvent, ...] = ()
+
+
 class MainConfig(Strict):
     # Where the service keeps its SQLite database and generated key; relative paths are taken
     # from the directory the service is started in.
@@ -138,7 +182,10 @@ class MainConfig(Strict):
     scheduler: SchedulerSettings = SchedulerSettings()
     scoring: ScoringSettings = ScoringSettings()
     logging: LoggingSettings = LoggingSettings()
+    emerging: EmergingSettings = EmergingSettings()
+    amplification: AmplificationSettings = AmplificationSettings()
     aggregation: AggregationSettings = AggregationSettings()
+    briefing: BriefingSettings = BriefingSettings()
 
 
 class SourceFile(Strict):
@@ -275,4 +322,10 @@ def cross_check(settings: Settings) -> list[str]:
             )
     receiver_urls = settings.environment.receiver_urls
     problems += check_alerting(settings.alerting, settings.path_of("alerting"), receiver_urls)
+    receivers = [r.name for r in settings.alerting.receivers]
+    for i, name in enumerate(settings.main.briefing.distribution):
+        if name not in receivers:
+            problems.append(f"{settings.config_path}: briefing.distribution[{i}]: unknown receiver {name!r} "
+                            f"(hint: use a name from receivers in {settings.path_of('alerting')}: "
+                            f"{', '.join(receivers) or 'none defined'})")
     return problems

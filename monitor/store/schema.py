@@ -7,6 +7,7 @@ import datetime as dt
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     Float,
@@ -248,6 +249,16 @@ stage_state = Table(
 
 # -- emerging narratives and amplification (monitor.emerging, monitor.amplification) ----------
 
+# The sentence embedding of a scored post that may belong to an emerging narrative (flagged
+# by a head or tense, and matched to no library narrative), kept so clustering a day needs no
+# second encoder pass. float16, unit length. Deleted with the post's text by retention.
+post_embeddings = Table(
+    "post_embeddings",
+    metadata,
+    Column("post_id", Id, ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True),
+    Column("vector", LargeBinary, nullable=False),
+)
+
 # A cluster of recent unmatched posts that may be a new narrative, tracked across windows
 # under a stable id. Analysts promote it to the narrative library or dismiss it (audited).
 narrative_clusters = Table(
@@ -275,6 +286,9 @@ cluster_windows = Table(
     Column("start", UTCDateTime(), primary_key=True),
     Column("window", String(8), nullable=False),
     Column("size", Integer, nullable=False),
+    Column("authors", Integer, nullable=False),  # distinct pseudonymous authors: a count only
+    Column("flagged", Float, nullable=False),  # share flagged by a head or tense (0-1)
+    Column("reportable", Boolean, nullable=False),  # above the reporting threshold
     Column("localities", JSON, nullable=False),
     Column("platforms", JSON, nullable=False),
     Column("computed_at", UTCDateTime(), nullable=False),
@@ -397,4 +411,29 @@ report_contacts = Table(
     Column("post_id", Id, ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True),
     Column("ciphertext", Text, nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
+)
+
+# -- weekly briefing (monitor.briefing) ------------------------------------------------------
+
+# Each generated briefing, kept as rendered (HTML, Markdown, PDF) with the figures behind it.
+# The key judgement is a draft until an analyst approves it; edits and approval are audited.
+briefings = Table(
+    "briefings",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("period_start", UTCDateTime(), nullable=False),
+    Column("period_end", UTCDateTime(), nullable=False),  # exclusive
+    Column("version", Integer, nullable=False),  # 1, 2, ... per period
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("status", String(12), nullable=False),  # draft | approved
+    Column("key_judgement", Text, nullable=False),
+    Column("judgement_edited_by", String(120)),
+    Column("judgement_edited_at", UTCDateTime()),
+    Column("approved_by", String(120)),
+    Column("approved_at", UTCDateTime()),
+    Column("html", Text, nullable=False),
+    Column("markdown", Text, nullable=False),
+    Column("pdf", LargeBinary),
+    Column("data", JSON, nullable=False),  # the figures the briefing was rendered from
+    UniqueConstraint("period_start", "period_end", "version", name="uq_briefings_period_version"),
 )
