@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from monitor import baselines
+from monitor.tension_index import describe_drivers
 from monitor.store.schema import (
     fetch_state,
     locality_windows,
@@ -491,12 +492,11 @@ def level_change(rule, ev: Evaluation) -> list[Candidate]:
         text = ""
         if active:
             colour = "red" if level >= 4 else "amber" if level == 3 else "green"
-            drivers = row["drivers"]
-            named = list(drivers)[:4] if isinstance(drivers, (dict, list)) else []
+            drivers = describe_drivers(row["drivers"]) if isinstance(row["drivers"], dict) else "-"
             text = (f"tension level {level} ({colour}) today, index {row['index']:.0f}, "
                     f"{row['trend']:+.0f} on the same day last week")
-            if named and all(isinstance(d, str) for d in named):
-                text += f"; drivers: {', '.join(named)}"
+            if drivers != "-":
+                text += f"; drivers: {drivers}"
         out.append(candidate(rule, ev, place, float(level), active, text))
     return out
 

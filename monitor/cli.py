@@ -238,3 +238,5 @@ from monitor import cli_alerts  # noqa: E402,F401
 from monitor import cli_levels  # noqa: E402,F401
 from monitor import cli_narratives  # noqa: E402,F401
 from monitor import cli_briefing  # noqa: E402,F401
+from monitor import cli_backtest  # noqa: E402,F401
+from monitor import cli_users  # noqa: E402,F401

@@ -205,6 +205,8 @@ class Environment(BaseSettings):
     database_url: str | None = None
     data_dir: Path | None = None
     pseudonym_key: SecretStr | None = None
+    # Signs the dashboard's session cookies (default: a key generated into <data_dir>/web.key).
+    web_secret: SecretStr | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] | None = None
     # Receiver URLs are secrets: never printed, never in a config file that gets committed.
     # Private, so pydantic-settings does not also look for a TENSION_RECEIVER_URLS variable.

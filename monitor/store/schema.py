@@ -437,3 +437,75 @@ briefings = Table(
     Column("data", JSON, nullable=False),  # the figures the briefing was rendered from
     UniqueConstraint("period_start", "period_end", "version", name="uq_briefings_period_version"),
 )
+
+# -- threshold tuning (alerts.backtest, alerts.incidents, alerts.rule_versions) ----------------
+
+# Real incidents marked by analysts, so a backtest can say which alerts came before them.
+incidents = Table(
+    "incidents",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("locality_id", String(64), nullable=False),  # a locality, or the area id
+    Column("occurred_at", UTCDateTime(), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("created_by", String(120), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Index("ix_incidents_occurred_at", "occurred_at"),
+)
+
+# Every saved version of config/rules.yaml, verbatim (comments included), so a change can be
+# diffed and reverted; who saved it and why is also in the audit log.
+rule_versions = Table(
+    "rule_versions",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("created_by", String(120), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("yaml", Text, nullable=False),
+    Column("sha256", String(64), nullable=False),
+)
+
+# -- web access and analyst feedback (monitor.web) ---------------------------------------------
+
+# Local accounts. Roles, each including the ones before: viewer < officer < analyst < admin.
+users = Table(
+    "users",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("username", String(120), nullable=False, unique=True),
+    Column("password_hash", Text, nullable=False),  # argon2id
+    Column("role", String(16), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("created_by", String(120), nullable=False),
+    Column("disabled_at", UTCDateTime()),
+)
+
+# Tokens for the JSON API, stored as their SHA-256 (the token itself is shown once).
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("user_id", Id, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(120), nullable=False),
+    Column("token_sha256", String(64), nullable=False, unique=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("last_used_at", UTCDateTime()),
+    Column("revoked_at", UTCDateTime()),
+)
+
+# An analyst's verdict on one head's label for one post: training data for the heads.
+post_feedback = Table(
+    "post_feedback",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("post_id", Id, ForeignKey("posts.id", ondelete="CASCADE"), nullable=False),
+    Column("head", String(32), nullable=False),  # hate | offensive | conspiracy | mobilisation
+    Column("label", Boolean, nullable=False),  # the correct answer: does the head's label apply?
+    Column("model_version", String(200), nullable=False),
+    Column("score", Float),  # the head's score when the analyst judged it
+    Column("text", Text),  # kept for training until the post's retention; blanked with it
+    Column("created_by", String(120), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("post_id", "head", name="uq_post_feedback_post_head"),
+)

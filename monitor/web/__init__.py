@@ -9,10 +9,12 @@ up when the app is built (or, for a store opened here, when it starts serving).
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
+from fastapi.staticfiles import StaticFiles
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
@@ -23,7 +25,8 @@ from monitor.errors import StorageError
 from monitor.reports import ContactVault, ReportRejected, ReportsEnvironment
 from monitor.settings import Settings
 from monitor.store import Store
-from monitor.web import api
+from monitor.web import api, pages
+from monitor.web.auth import CsrfFailed, Forbidden, LoginLimiter, NotAuthenticated, Sessions, load_or_create_secret
 
 HTTP_CODES = {404: "not_found", 405: "method_not_allowed"}
 
@@ -57,9 +60,60 @@ def create_app(settings: Settings, *, store: Store | None = None,
     app.state.clock = clock
     app.state.vault = ContactVault.from_settings(settings, environment)
     app.state.partner_tokens = environment.partner_tokens()
+    secret = settings.environment.web_secret
+    app.state.sessions = Sessions(load_or_create_secret(secret.get_secret_value() if secret else None,
+                                                        settings.data_dir))
+    app.state.limiter = LoginLimiter()
     _install_error_shape(app)
+    _install_access_errors(app)
     app.include_router(api.router)
+    app.include_router(pages.router)
+    for router in page_routers():
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
     return app
+
+
+def page_routers() -> list:
+    """Every ``monitor/web/page_*.py`` module's ``router``, in name order: each area of the
+    dashboard registers itself by existing."""
+    import importlib
+    import pkgutil
+
+    found = []
+    for info in sorted(pkgutil.iter_modules([str(Path(__file__).parent)]), key=lambda m: m.name):
+        if info.name.startswith("page_"):
+            found.append(importlib.import_module(f"monitor.web.{info.name}").router)
+    return found
+
+
+def _wants_html(request: Request) -> bool:
+    return not request.url.path.startswith("/api/") and "text/html" in request.headers.get("accept", "")
+
+
+def _install_access_errors(app: FastAPI) -> None:
+    @app.exception_handler(NotAuthenticated)
+    async def not_authenticated(request: Request, _exc: NotAuthenticated):
+        if _wants_html(request) and request.method == "GET":
+            return pages.login_redirect(request)
+        return JSONResponse(status_code=401, headers={"WWW-Authenticate": "Bearer"}, content=error_body(
+            "unauthorized", "log in, or send an API token (Authorization: Bearer <token>)"))
+
+    @app.exception_handler(Forbidden)
+    async def forbidden(request: Request, exc: Forbidden):
+        message = f"You do not have permission for this: it needs the {exc.role} role."
+        if _wants_html(request):
+            return pages.render(request, "error.html", status_code=403, heading="Not allowed",
+                                message=message)
+        return JSONResponse(status_code=403, content=error_body("forbidden", message))
+
+    @app.exception_handler(CsrfFailed)
+    async def csrf_failed(request: Request, _exc: CsrfFailed):
+        message = "The form had expired or did not come from this site. Reload the page and try again."
+        if _wants_html(request):
+            return pages.render(request, "error.html", status_code=403, heading="Form refused",
+                                message=message)
+        return JSONResponse(status_code=403, content=error_body("csrf_failed", message))
 
 
 def error_body(code: str, message: str, fields: list[dict] | None = None) -> dict:
