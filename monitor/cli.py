@@ -100,9 +100,16 @@ def run(
             if not ok:
                 raise typer.Exit(1)
         else:
+            from monitor.web.server import start_dashboard
+
             out.print(f"tension-monitor running on {service.settings.database_url} "
                       f"with {len(service.sources)} sources; Ctrl-C to stop")
-            run_forever(service)
+            dashboard = start_dashboard(service, lambda line: out.print(line, highlight=False, soft_wrap=True))
+            try:
+                run_forever(service)
+            finally:
+                if dashboard is not None:
+                    dashboard.stop()
     finally:
         service.close()
 
@@ -176,42 +183,24 @@ def config_check(ctx: typer.Context) -> None:
         out.print(f"[yellow]warning:[/yellow] {line}", highlight=False, soft_wrap=True)
 
 
-def _when(value: dt.datetime | None, now: dt.datetime) -> str:
-    if value is None:
-        return "-"
-    seconds = (value - now).total_seconds()
-    span = abs(seconds)
-    text = f"{span / 86400:.1f}d" if span >= 86400 else f"{span / 3600:.1f}h" if span >= 3600 \
-        else f"{span / 60:.0f}m"
-    return f"in {text}" if seconds > 0 else f"{text} ago"
-
-
 @sources_app.command("list")
 @user_errors
 def sources_list(ctx: typer.Context) -> None:
     """Every configured source with kind, health, last success, next poll and posts today."""
+    from monitor.source_health import relative_time, source_health
     from monitor.store import Store
 
     settings = _settings(ctx)
     store = Store.open(settings.database_url)
     try:
         now = utcnow()
-        states = store.load_states()
-        midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
-        today = store.posts_per_source(midnight)
         table = Table("source", "kind", "platform", "enabled", "health", "last success", "next poll",
                       "failures", "posts today", "last error")
-        for config in settings.sources.sources:
-            state = states.get(config.id)
-            health = state.status if state else "never polled"
+        for row in source_health(settings, store, now):
             table.add_row(
-                config.id, config.kind, config.platform, "yes" if config.enabled else "no",
-                health,
-                _when(state.last_success_at, now) if state else "-",
-                _when(state.next_poll_at, now) if state and config.enabled else "-",
-                str(state.consecutive_failures) if state else "0",
-                str(today.get(config.id, 0)),
-                (state.last_error or "")[:60] if state else "",
+                row.id, row.kind, row.platform, "yes" if row.enabled else "no", row.health,
+                relative_time(row.last_success_at, now), relative_time(row.next_poll_at, now), str(row.failures),
+                str(row.posts_today), (row.last_error or "")[:60],
             )
         out.print(table)
     finally:

@@ -168,6 +168,15 @@ class BriefingSettings(Strict):
     events: tuple[BriefingEvent, ...] = ()
 
 
+class WebSettings(Strict):
+    """The dashboard that `tension run` serves beside the scheduler (`tension serve` alone
+    takes --host/--port instead). Put TLS in a reverse proxy in front of it."""
+
+    enabled: bool = True
+    host: str = Field(default="127.0.0.1", min_length=1)
+    port: int = Field(default=8080, ge=1, le=65535)
+
+
 class MainConfig(Strict):
     # Where the service keeps its SQLite database and generated key; relative paths are taken
     # from the directory the service is started in.
@@ -186,6 +195,7 @@ class MainConfig(Strict):
     amplification: AmplificationSettings = AmplificationSettings()
     aggregation: AggregationSettings = AggregationSettings()
     briefing: BriefingSettings = BriefingSettings()
+    web: WebSettings = WebSettings()
 
 
 class SourceFile(Strict):

@@ -207,10 +207,11 @@ class Store:
         conn.execute(stmt)
 
     def posts_per_source(self, since: dt.datetime) -> dict[str, int]:
-        query = (
-            select(posts.c.source_id, func.count())
-            .where(posts.c.published_at >= since)
-            .group_by(posts.c.source_id)
-        )
+        # Counted over a subquery in time order: grouped directly, SQLite walks the whole
+        # (source_id, external_id) index for the GROUP BY instead of the day's posts by time
+        # (0.2 s instead of 5 ms at a million posts).
+        recent = (select(posts.c.source_id).where(posts.c.published_at >= since)
+                  .order_by(posts.c.published_at).subquery())
+        query = select(recent.c.source_id, func.count()).group_by(recent.c.source_id)
         with self.transaction() as conn:
             return {source: count for source, count in conn.execute(query)}
