@@ -201,6 +201,7 @@ SOURCES = {  # name -> (licence, trainable in default heads)
     "conspiracy_contrast": ("project licence (hand-written for tension-monitor)", True),
     "mobilisation": ("project licence (hand-written for tension-monitor)", True),
     "everyday_negatives": ("CC0-1.0 (hand-written, fictional, for tension-monitor)", True),
+    "feedback": ("analysts' verdicts from the dashboard (post_feedback): the council's own data", True),
     "demo": ("fictional demo feed: evaluation only, never trained on", False),
     "prct": ("CC0 / CC BY-NC-SA 4.0 conflict -> treated as non-commercial: evaluation only", False),
     "constraint": ("research use: evaluation only", False),

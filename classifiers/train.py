@@ -1,6 +1,7 @@
 """Train the post-level heads, calibrate thresholds, evaluate on held-out data, write weights + model cards.
 
     python -m classifiers.train [--data ../shared/data] [--out classifiers/models] [--cache var/cache]
+                                [--feedback-db URL]
 
 Only permissively licensed sets train the default heads (datasets.SOURCES); research-only / NC sets and the
 fictional demo feed are used for evaluation only. Each head may read either encoder output (``input`` in its
@@ -21,6 +22,7 @@ import numpy as np
 from safetensors.numpy import save_file
 
 from . import datasets as D
+from . import feedback as FB
 from . import fitting as F
 from .embed_cache import FEATURE_KINDS, EmbeddingCache
 
@@ -298,6 +300,8 @@ def main(argv=None) -> None:
     ap.add_argument("--cache", type=Path, default=None, help="embedding cache dir (default var/cache)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--no-eval", action="store_true")
+    ap.add_argument("--feedback-db", default=None, metavar="URL",
+                    help="database URL: add analysts' verdicts (post_feedback) to the heads' training data")
     a = ap.parse_args(argv)
     t0 = time.time()
     a.out.mkdir(parents=True, exist_ok=True)
@@ -306,11 +310,13 @@ def main(argv=None) -> None:
     ev = cache.encoder.version
     hx, contrast = D.hatexplain(a.data), D.hate_contrast()
     mob = D.mobilisation()
+    fb = FB.training_examples(FB.load_feedback(a.feedback_db) if a.feedback_db else [])
     if not mob:
         raise SystemExit("classifiers/data/mobilisation.jsonl is missing")
     print(f"data: hatexplain {len(hx)}, hate_contrast {len(contrast)}, mobilisation {len(mob)}, "
           f"everyday_negatives {len(D.everyday_negatives())}")
-    report = {"hate": train_hate(feats, hx, contrast, a.out, ev, a.seed, normal_extras(a.data, mob)),
+    print(f"analyst feedback: {', '.join(f'{k} {len(v)}' for k, v in fb.items())}")
+    report = {"hate": train_hate(feats, hx, contrast, a.out, ev, a.seed, normal_extras(a.data, mob) + fb["hate"]),
               "targets": train_targets(feats, hx, contrast, a.out, ev)}
     # Background negatives: PHEME rumour/news tweets and HateXplain normal/offensive posts (label 0). Without
     # them the head flagged 62% of PHEME tweets and angry reviews; with a large weight it learns "news style
@@ -318,14 +324,14 @@ def main(argv=None) -> None:
     # out-of-fold predictions for labelled accuracy with at most 5% of background rows flagged.
     background = [D.Example(r.text, 0, "train", "hatexplain") for r in hx if r.split == "train" and r.label < 2]
     consp = [r for r in D.covid_vaccine_conspiracy(a.data) + D.pheme(a.data) + D.conspiracy_contrast()
-             if r.split != "test"] + background
+             if r.split != "test"] + background + fb["conspiracy"]
     ws = {f"background x{p}": {"pheme": p, "hatexplain": p, "conspiracy_contrast": 2.0} for p in CONSP_BG}
     report["conspiracy"] = train_binary(
         "conspiracy", feats, consp, "accuracy", a.out, ev,
         "hand-written conspiracy_contrast rows weighted 2; background (PHEME news, HateXplain normal/offensive) "
         "down-weighted; threshold keeps OOF background false flags <= 5%", ws,
         class_weights=(None, "balanced"), max_background_flagged=0.05, c_grid=CONSP_C)
-    mrows = mobilisation_rows(a.data, mob, hx)
+    mrows = mobilisation_rows(a.data, mob, hx) + fb["mobilisation"]
     mw = {f"generic negatives x{p}": {"hatexplain": p, "davidson": p, "pheme": p} for p in (0.5, 1.0)}
     report["mobilisation"] = train_binary(
         "mobilisation", feats, mrows, "f1", a.out, ev,

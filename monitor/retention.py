@@ -1,4 +1,4 @@
-"""Retention of what is derived from raw text: embeddings and quoted excerpts.
+"""Retention of what is derived from raw text: embeddings, quoted excerpts, feedback text.
 
 ``Store.purge_text`` blanks a post's text after ``retention_days``; an embedding is a
 representation of that text and an excerpt is a piece of it, so they go at the same time.
@@ -12,7 +12,7 @@ import datetime as dt
 import sqlalchemy as sa
 
 from monitor.store import Store
-from monitor.store.schema import amplification_bursts, narrative_clusters, post_embeddings, posts
+from monitor.store.schema import amplification_bursts, narrative_clusters, post_embeddings, post_feedback, posts
 
 
 def purge_derived(store: Store, older_than: dt.datetime) -> int:
@@ -25,4 +25,6 @@ def purge_derived(store: Store, older_than: dt.datetime) -> int:
         n += conn.execute(sa.update(amplification_bursts).where(
             amplification_bursts.c.ended_at < older_than, amplification_bursts.c.excerpt != "")
             .values(excerpt="")).rowcount
+        n += conn.execute(sa.update(post_feedback).where(
+            post_feedback.c.post_id.in_(old_posts), post_feedback.c.text.is_not(None)).values(text=None)).rowcount
     return n
