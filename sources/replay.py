@@ -10,8 +10,9 @@ re-delivering a line is harmless (ingest is idempotent on source and id). ``spee
 replay against the wall clock: with ``speed: 60`` an hour of the file plays in a minute; with
 ``speed: 0`` every line is delivered as fast as the store takes it. Published times are kept as
 they are in the file, unless ``rebase: now`` shifts them all by one offset so that the file's
-last post lands at the moment the replay started (a demo week that always ends "now"); the
-offset is kept in the cursor, so reruns and restarts agree.
+last post lands at the moment the replay started (a demo week that always ends "now"), or
+``rebase: days`` shifts them by whole days so it lands within the day before, every post keeping
+its time of day; the offset is kept in the cursor, so reruns and restarts agree.
 """
 
 from __future__ import annotations
@@ -38,7 +39,11 @@ class ReplayConfig(SourceConfig):
     speed: float = Field(default=0, ge=0)
     batch_size: int = Field(default=1000, ge=1, le=100_000)
     platform: str = "replay"
-    rebase: Literal["none", "now"] = "none"
+    # none: times as in the file; now: shifted so the last post lands when the replay started;
+    # days: shifted by whole days so the last post lands within the day before the start, each
+    # post keeping its time of day (so day windows, and what is found in them, are the same on
+    # every run: the demo uses this).
+    rebase: Literal["none", "now", "days"] = "none"
 
 
 def _parse_time(value: str) -> dt.datetime:
@@ -101,9 +106,12 @@ class ReplaySource:
         more = False
         try:
             handle = self.path.open(encoding="utf-8")
-            if self.config.rebase == "now" and "offset_seconds" not in cursor:
+            if self.config.rebase != "none" and "offset_seconds" not in cursor:
                 latest = last_published(self.path)
-                cursor["offset_seconds"] = (started - latest).total_seconds() if latest else 0.0
+                offset = (started - latest) if latest else dt.timedelta(0)
+                if self.config.rebase == "days":
+                    offset = dt.timedelta(days=offset // dt.timedelta(days=1))
+                cursor["offset_seconds"] = offset.total_seconds()
         except OSError as exc:
             raise SourceError(f"replay file {self.path}: cannot open: {exc.strerror}") from None
         offset = dt.timedelta(seconds=float(cursor.get("offset_seconds", 0.0)))
@@ -133,7 +141,7 @@ class ReplaySource:
                 posts.append(replace(post, published_at=post.published_at + offset) if offset else post)
                 line_no = index + 1
         cursor = {"line": line_no, "started_at": started.isoformat(), **(
-            {"offset_seconds": offset.total_seconds()} if self.config.rebase == "now" else {})}
+            {"offset_seconds": offset.total_seconds()} if self.config.rebase != "none" else {})}
         if first_time is not None:
             cursor["first_at"] = first_time.isoformat()
         notes = (f"{skipped} malformed line(s) skipped",) if skipped else ()

@@ -207,3 +207,17 @@ def test_rebase_now_shifts_the_file_so_it_ends_when_replay_started(tmp_path, sto
     with store.engine.connect() as conn:
         late = conn.scalar(sa.select(posts.c.published_at).where(posts.c.external_id == "late0"))
     assert late == NOW + dt.timedelta(minutes=30)
+
+
+def test_rebase_days_keeps_each_posts_time_of_day(tmp_path, store):
+    import sqlalchemy as sa
+
+    from monitor.store.schema import posts
+
+    records = sample_records(4)  # 08:00 .. 08:30 on 2026-11-16
+    source, config = replay(tmp_path, records, rebase="days", batch_size=10)
+    run(store, source, config, now=utc(2026, 11, 24, 3, 10))
+    with store.engine.connect() as conn:
+        times = sorted(conn.scalars(sa.select(posts.c.published_at)))
+    # 7 days 19 h 10 min after the last post: shifted by 7 whole days, times of day kept
+    assert times == [utc(2026, 11, 23, 8, 0) + dt.timedelta(minutes=10 * i) for i in range(4)]

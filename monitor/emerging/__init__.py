@@ -35,7 +35,6 @@ from monitor.store.schema import (
 log = logging.getLogger("tension.emerging")
 STAGE = "emerging"
 DAY = dt.timedelta(days=1)
-FLAG_LABELS = ("hate", "conspiracy", "mobilisation")
 
 __all__ = ["EmergingSettings", "find_emerging", "run_window", "is_candidate"]
 
@@ -44,8 +43,20 @@ def is_candidate(result: dict, config: EmergingSettings) -> bool:
     """Whether a scored post may belong to an emerging narrative (before library matching)."""
     if result.get("tension") is None:
         return False
-    return (result["tension"] >= config.min_tension or (result.get("conspiracy") or 0) >= config.min_conspiracy
-            or any(label in FLAG_LABELS for label in result.get("labels", ())))
+    return (result["tension"] >= config.min_tension
+            or (result.get("conspiracy") or 0) >= config.min_conspiracy
+            or (result.get("hate") or 0) >= config.flag_hate
+            or (result.get("mobilisation") or 0) >= config.flag_mobilisation)
+
+
+def is_flagged(row: dict, config: EmergingSettings) -> bool:
+    """A post that counts towards a story's flagged share: tense, or over a head's line. The
+    mobilisation head's own label threshold (0.46) is tuned for counting calls to gather and
+    also fires on everyday plans ("need one more for five-a-side Saturday, bring boots"), so
+    here it counts only at the call-to-gather rule's 0.8."""
+    return ((row["tension"] or 0) >= 0.5 or "conspiracy" in (row["labels"] or ())
+            or (row["hate"] or 0) >= config.flag_hate
+            or (row["mobilisation"] or 0) >= config.flag_mobilisation)
 
 
 def _candidates(conn: sa.Connection, start: dt.datetime, end: dt.datetime,
@@ -57,7 +68,7 @@ def _candidates(conn: sa.Connection, start: dt.datetime, end: dt.datetime,
     rows = conn.execute(
         sa.select(posts.c.id, posts.c.text, posts.c.published_at, posts.c.platform,
                   posts.c.author_pseudonym, post_scores.c.tension, post_scores.c.labels,
-                  post_embeddings.c.vector)
+                  post_scores.c.hate, post_scores.c.mobilisation, post_embeddings.c.vector)
         .join(post_scores, post_scores.c.post_id == posts.c.id)
         .outerjoin(post_embeddings, post_embeddings.c.post_id == posts.c.id)
         .where(posts.c.published_at >= start, posts.c.published_at < end, posts.c.text.is_not(None),
@@ -117,8 +128,7 @@ def run_window(store: Store, config: EmergingSettings, start: dt.datetime, now: 
 def _describe(found, rows: list[dict], places: dict[int, list[str]], config: EmergingSettings) -> WindowStory:
     members = [rows[i] for i in found.members]
     authors = len({r["author_pseudonym"] for r in members if r["author_pseudonym"]})
-    flagged = sum(bool(set(r["labels"] or ()) & set(FLAG_LABELS)) or (r["tension"] or 0) >= 0.5
-                  for r in members) / len(members)
+    flagged = sum(is_flagged(r, config) for r in members) / len(members)
     localities = Counter(loc for r in members for loc in places.get(r["id"], ()))
     reportable = (len(members) >= config.report_min_posts and authors >= config.report_min_authors
                   and flagged >= config.report_min_flagged)

@@ -20,11 +20,13 @@ class EmergingSettings(BaseModel):
     # How far back a first run (or a run after downtime) clusters day by day.
     catch_up: Duration = dt.timedelta(days=7)
     # Which scored posts are candidates (besides matching no library narrative): tense, or
-    # leaning conspiratorial, or over these head scores.
+    # leaning conspiratorial, or over these head scores (hate: its label threshold;
+    # mobilisation: the call-to-gather rule's, as its label threshold also catches everyday
+    # plans). The same head lines say which members count as flagged.
     min_tension: float = Field(default=0.15, ge=0, le=1)
     min_conspiracy: float = Field(default=0.3, ge=0, le=1)
     flag_hate: float = Field(default=0.42, ge=0, le=1)
-    flag_mobilisation: float = Field(default=0.46, ge=0, le=1)
+    flag_mobilisation: float = Field(default=0.8, ge=0, le=1)
     # Smallest group of near posts that counts as a cluster at all (HDBSCAN min_cluster_size).
     min_cluster_size: int = Field(default=5, ge=2)
     # Above this many candidates in a day HDBSCAN runs on an even sample and the rest join the
@@ -34,7 +36,7 @@ class EmergingSettings(BaseModel):
     # this many distinct (pseudonymous) authors, and this share flagged by a head or tense.
     report_min_posts: int = Field(default=12, ge=2)
     report_min_authors: int = Field(default=8, ge=1)
-    report_min_flagged: float = Field(default=0.4, ge=0, le=1)
+    report_min_flagged: float = Field(default=0.3, ge=0, le=1)
     # A story continues an earlier cluster seen within track_for when their centroids are this
     # close or they share this many distinctive terms.
     track_for: Duration = dt.timedelta(days=7)
