@@ -17,6 +17,7 @@ import argparse
 import dataclasses
 import datetime as dt
 import random
+import secrets
 import sqlite3
 import statistics
 import sys
@@ -43,7 +44,7 @@ from monitor.web.server import DashboardServer  # noqa: E402
 
 UTC = dt.timezone.utc
 PAGES = ("/", "/localities/workington")
-PASSWORD = "benchmark password"
+PASSWORD = secrets.token_urlsafe(16)  # generated per run
 WARM_UP = 5
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 import threading
 import time
 
@@ -21,7 +22,7 @@ from monitor.store import Store
 from monitor.store.schema import posts, report_contacts
 from monitor.web import create_app
 
-TOKEN = "police-3f9c2a7d41b8e6f0"
+TOKEN = "police-" + secrets.token_hex(8)  # generated: no secret in the repo
 OTHER = "housing-9b1e44c07a2d5e63"
 KEY = Fernet.generate_key()
 NOW = dt.datetime(2026, 11, 20, 18, 0, tzinfo=dt.timezone.utc)

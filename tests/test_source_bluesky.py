@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import secrets
 import socket
 import threading
 from pathlib import Path
@@ -27,6 +28,7 @@ from sources.base import FetchState
 from sources.bluesky import BlueskyConfig, BlueskySource, TermMatcher, place_terms
 from sources.http import HostPacer, HttpPolicy
 
+APP_PASSWORD = secrets.token_urlsafe(12)  # generated for the test: no secret in the repo
 UTC = dt.timezone.utc
 FIXTURES = Path(__file__).parent / "fixtures" / "bluesky"
 EVENTS = (FIXTURES / "jetstream_events.jsonl").read_text().splitlines()
@@ -350,7 +352,7 @@ class SearchService:
 @pytest.fixture
 def search(httpserver, monkeypatch):
     monkeypatch.setenv("TEST_BSKY_HANDLE", "fictional-council.bsky.social")
-    monkeypatch.setenv("TEST_BSKY_APP_PASSWORD", "abcd-efgh-ijkl-mnop")
+    monkeypatch.setenv("TEST_BSKY_APP_PASSWORD", APP_PASSWORD)
     return SearchService(httpserver)
 
 
@@ -364,7 +366,7 @@ def test_search_logs_in_and_pages_through_results(search, make_source):
     result = source.collect(state(), SEARCH_NOW)
 
     assert search.logins == [{"identifier": "fictional-council.bsky.social",
-                              "password": "abcd-efgh-ijkl-mnop"}]
+                              "password": APP_PASSWORD}]
     assert [s.get("cursor") for s in search.searches] == [None, "fictional-page-2"]
     assert search.searches[0] == {"q": "Workington", "sort": "latest", "limit": "100"}
     assert len(result.posts) == 5 and result.more is False

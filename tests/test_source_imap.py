@@ -10,6 +10,7 @@ import datetime as dt
 import imaplib
 import json
 import random
+import secrets
 import socket
 import subprocess
 import sys
@@ -302,7 +303,7 @@ def test_a_new_uidvalidity_reads_again_without_filing_twice(mailbox, store):
 
 
 def test_a_wrong_password_is_a_clear_error_that_keeps_the_cursor(imap_port, store):
-    secret = "hunter2-not-the-password"
+    secret = secrets.token_urlsafe(12)
     imap = source(imap_port, environ={"TEST_IMAP_USER": USER, "TEST_IMAP_PASSWORD": secret})
     kept = FetchState(source_id="partner-mail", cursor=json.dumps({"uidvalidity": 1, "uid": 7}))
     store.save_state(kept)

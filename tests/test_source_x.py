@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import secrets
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
@@ -27,7 +28,7 @@ UTC = dt.timezone.utc
 NOW = dt.datetime(2022, 10, 7, 23, 25, tzinfo=UTC)
 RESET = dt.datetime(2022, 10, 7, 23, 30, tzinfo=UTC)  # x-rate-limit-reset in the cassettes
 CASSETTES = Path(__file__).parent / "fixtures" / "x"
-TOKEN = {"TENSION_X_BEARER_TOKEN": "test-bearer-token"}
+TOKEN = {"TENSION_X_BEARER_TOKEN": secrets.token_urlsafe(24)}  # generated: no secret in the repo
 REAL_IDS = [  # the ten posts of tweepy's recorded page, newest first
     "1578516068309794817", "1578515564971970560", "1578515061600964608", "1578514558372618243",
     "1578514055010324480", "1578513551664173057", "1578513048372797440", "1578512545039585281",
@@ -180,7 +181,7 @@ def test_recorded_page_becomes_posts(make_source):
     assert sent["tweet.fields"] == "created_at,author_id,lang,geo,public_metrics,note_tweet"
     assert sent["expansions"] == "geo.place_id" and sent["start_time"] == "2022-10-07T22:25:00Z"
     assert "since_id" not in sent and "next_token" not in sent
-    assert replay.sent[0].headers["Authorization"] == "Bearer test-bearer-token"
+    assert replay.sent[0].headers["Authorization"] == f"Bearer {TOKEN['TENSION_X_BEARER_TOKEN']}"
 
     # One page allowed and X has more: the sweep is kept open, nothing moves the since_id yet.
     assert result.more and result.retry_after is None and result.state.status == "ok"

@@ -7,6 +7,7 @@ from __future__ import annotations
 import inspect
 import os
 import re
+import secrets
 import signal
 import socket
 import stat
@@ -35,7 +36,7 @@ from monitor.web.server import INITIAL_PASSWORD_FILE, DashboardServer, ensure_ad
 
 REPO = Path(__file__).resolve().parent.parent
 NOW = utc(2026, 11, 20, 18)
-PASSWORD = "correct horse battery"
+PASSWORD = secrets.token_urlsafe(16)  # generated per run: no password in the repo
 HTML = {"Accept": "text/html"}
 # Open without a session: the login form; the health check; the partners' report intake (it has
 # its own bearer tokens); the API's documentation (no data in it, and partners read it to use

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import secrets
 
 import pytest
 import sqlalchemy as sa
@@ -27,7 +28,7 @@ from monitor.web.auth import add_user
 
 NOW = utc(2026, 11, 20, 18)
 HOUR = dt.timedelta(hours=1)
-PASSWORD = "correct horse battery"
+PASSWORD = secrets.token_urlsafe(16)  # generated per run: no password in the repo
 ZERO = dict.fromkeys(("unread", "offensive", "conspiracy", "narrative", "mobilisation", "sites",
                       "reports", "authors", "negativity_sum", "tension_sum", "tension_max"), 0)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import secrets
 
 import pytest
 import sqlalchemy as sa
@@ -31,7 +32,7 @@ from monitor.web.auth import add_user
 
 NOW = utc(2026, 11, 20, 18, 0)
 TODAY = utc(2026, 11, 20)
-PASSWORD = "correct horse battery"
+PASSWORD = secrets.token_urlsafe(16)  # generated per run: no password in the repo
 DAY, HOUR = dt.timedelta(days=1), dt.timedelta(hours=1)
 PSEUDONYM = "f3a9c0ffee0ddba11deadbeef0123456789abcdef0123456789abcdef012345"
 HATEFUL = ("@fictional_ringleader says https://example.org/x they should all leave Workington #Workington "
