@@ -27,24 +27,14 @@ from collections.abc import Callable
 
 import sqlalchemy as sa
 
-from monitor.store.schema import locality_windows, stage_state
+from monitor.store.schema import locality_windows
+from monitor.store.stage_state import save_watermark, watermark
 
 STAGE = "alerts"
 STEP = dt.timedelta(hours=1)
 _BEFORE = dt.timedelta(microseconds=1)
 # Held in catch-up: the past health of a source is not recorded, only its present.
 LIVE_ONLY_KINDS = frozenset({"source_health"})
-
-
-def watermark(conn: sa.Connection, stage: str = STAGE) -> dt.datetime | None:
-    return conn.scalar(sa.select(stage_state.c.watermark).where(stage_state.c.stage == stage))
-
-
-def save_watermark(conn: sa.Connection, at: dt.datetime, stage: str = STAGE, **detail) -> None:
-    updated = conn.execute(sa.update(stage_state).where(stage_state.c.stage == stage)
-                           .values(watermark=at, detail=detail)).rowcount
-    if not updated:
-        conn.execute(sa.insert(stage_state).values(stage=stage, watermark=at, detail=detail))
 
 
 def steps(last: dt.datetime | None, oldest: dt.datetime | None, now: dt.datetime,
@@ -80,12 +70,12 @@ def catch_up(store, now: dt.datetime, limit: dt.timedelta, *,
     """Run the missed steps; returns how many. The watermark moves after each step, so a
     crash part-way resumes where it stopped."""
     with store.transaction() as conn:
-        last, oldest = watermark(conn), oldest_hour(conn)
+        last, oldest = watermark(conn, STAGE), oldest_hour(conn)
     missed = steps(last, oldest, now, limit)
     for at in missed:
         evaluate_at(at)
         dispatch_at(at)
         dispatch_at(min(at + group_wait + dt.timedelta(seconds=1), now))
         with store.transaction() as conn:
-            save_watermark(conn, at, catch_up=True)
+            save_watermark(conn, STAGE, at, catch_up=True)
     return len(missed)

@@ -28,11 +28,12 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from alerts.catch_up import LIVE_ONLY_KINDS, catch_up, save_watermark
+from alerts.catch_up import LIVE_ONLY_KINDS, STAGE, catch_up
 from alerts.dispatch import dispatch
 from alerts.evaluate import Candidate, Scope, evaluate_rules
 from alerts.routing import resolve
 from monitor.store.schema import alert_events, alerts
+from monitor.store.stage_state import save_watermark
 
 log = logging.getLogger("tension.alerts")
 _CHUNK = 500
@@ -172,7 +173,7 @@ def evaluate_alerts(service, now: dt.datetime) -> list[Transition]:
         log.info("alerts caught up", extra={"fields": {"hours": caught_up}})
     candidates, transitions = _evaluate(service, now, [])
     with service.store.transaction() as conn:
-        save_watermark(conn, now)
+        save_watermark(conn, STAGE, now)
     log.info("alerts evaluated", extra={"fields": {
         "candidates": len(candidates), "active": sum(c.active for c in candidates),
         "changes": len(transitions)}})

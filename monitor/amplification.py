@@ -23,12 +23,12 @@ from collections import Counter
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-from datasketch import MinHash, MinHashLSH
 from pydantic import BaseModel, ConfigDict, Field
 
 from monitor.config_files import Duration
-from monitor.emerging.clustering import excerpt
-from monitor.store.schema import amplification_bursts, post_localities, posts, stage_state
+from monitor.privacy import excerpt
+from monitor.store.schema import amplification_bursts, post_localities, posts
+from monitor.store.stage_state import save_watermark, watermark
 
 log = logging.getLogger("tension.amplification")
 STAGE = "amplification"
@@ -62,6 +62,8 @@ def shingles(text: str) -> set[str]:
 
 def near_groups(texts: Sequence[str], *, similarity: float, num_perm: int) -> list[list[int]]:
     """Indexes of the texts grouped by near-identity (connected through LSH neighbours)."""
+    from datasketch import MinHash, MinHashLSH  # loaded by the stage, not by every command
+
     lsh = MinHashLSH(threshold=similarity, num_perm=num_perm)
     hashes: dict[str, MinHash] = {}
     distinct: dict[str, list[int]] = {}
@@ -131,7 +133,7 @@ def detect(store, config: AmplificationSettings, now: dt.datetime) -> int:
     if not config.enabled:
         return 0
     with store.transaction() as conn:
-        last = conn.scalar(sa.select(stage_state.c.watermark).where(stage_state.c.stage == STAGE))
+        last = watermark(conn, STAGE)
         new = sa.select(sa.func.min(posts.c.published_at), sa.func.max(posts.c.published_at))
         if last is not None:
             new = new.where(posts.c.collected_at > last - dt.timedelta(minutes=1))
@@ -140,10 +142,7 @@ def detect(store, config: AmplificationSettings, now: dt.datetime) -> int:
     if first is not None:
         found = _scan(store, config, first - config.span, newest + config.span, now)
     with store.transaction() as conn:
-        updated = conn.execute(sa.update(stage_state).where(stage_state.c.stage == STAGE)
-                               .values(watermark=now, detail={})).rowcount
-        if not updated:
-            conn.execute(sa.insert(stage_state).values(stage=STAGE, watermark=now, detail={}))
+        save_watermark(conn, STAGE, now)
     return found
 
 

@@ -119,7 +119,7 @@ def run(
 def serve(
     ctx: typer.Context,
     host: Annotated[str, typer.Option("--host", help="Address to listen on; put TLS in a reverse proxy.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8080,
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port to listen on.")] = 8080,
 ) -> None:
     """Serve the web API (community reports intake, health) until Ctrl-C."""
     import uvicorn

@@ -11,7 +11,6 @@ or the logs. The key comes from ``TENSION_REPORTS_KEY`` or is generated once int
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 import uuid
 from collections.abc import Sequence
@@ -31,6 +30,7 @@ from monitor.collect import post_row
 from monitor.config_files import describe_errors
 from monitor.errors import ConfigError, TensionError
 from monitor.localities import LocalityFile
+from monitor.privacy import secret_file
 from monitor.store import Store
 from monitor.store.schema import posts, report_contacts
 from sources.base import Post
@@ -137,23 +137,7 @@ def load_or_create_contact_key(env_key: str | None, data_dir: Path) -> bytes:
     if env_key:
         return _checked_key(env_key.strip().encode(), "environment: TENSION_REPORTS_KEY")
     path = Path(data_dir) / KEY_FILE
-    try:
-        return _checked_key(path.read_bytes().strip(), str(path))
-    except FileNotFoundError:
-        pass
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the reports contact key: {exc.strerror}") from None
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process created it first
-        return _checked_key(path.read_bytes().strip(), str(path))
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot create the reports contact key: {exc.strerror}") from None
-    key = Fernet.generate_key()
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(key + b"\n")
-    return key
+    return _checked_key(secret_file(path, Fernet.generate_key, "the reports contact key"), str(path))
 
 
 def _checked_key(key: bytes, where: str) -> bytes:

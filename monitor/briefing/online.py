@@ -10,8 +10,6 @@ pseudonym or a link to a post.
 from __future__ import annotations
 
 import datetime as dt
-import re
-import unicodedata
 from collections import Counter, defaultdict
 
 from sqlalchemy import Connection, and_, func, select
@@ -19,6 +17,7 @@ from sqlalchemy import Connection, and_, func, select
 from alerts.evaluate import EXCLUDED_FROM_MOBILISATION
 from monitor.briefing import when
 from monitor.briefing.period import Period
+from monitor.privacy import EXCERPT_MAX, excerpt  # noqa: F401 - the briefing's quoting rule
 from monitor.scoring import _slug
 from monitor.store.schema import (
     amplification_bursts,
@@ -31,24 +30,7 @@ from monitor.store.schema import (
     posts,
 )
 
-EXCERPT_MAX = 140
 DEFAULT_CALL_SCORE = 0.8
-_URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
-_MENTION = re.compile(r"(?<![\w])[@＠][\w.]{1,60}")
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
-_USER_REF = re.compile(r"\b(?:u|user)/[\w-]+", re.IGNORECASE)
-
-
-def excerpt(text: str | None, limit: int = EXCERPT_MAX) -> str:
-    """Short example wording with e-mail addresses, links, @mentions and u/names removed."""
-    value = _EMAIL.sub("[address removed]", str(text or ""))
-    value = _URL.sub("[link removed]", value)
-    value = _MENTION.sub("[account removed]", value)
-    value = _USER_REF.sub("[account removed]", value)
-    # Emoji and pictographs print as empty boxes in the PDF's fonts, and carry no wording.
-    value = "".join(c for c in value if ord(c) <= 0xFFFF and unicodedata.category(c) != "So")
-    value = " ".join(value.split())
-    return value if len(value) <= limit else value[: limit - 1].rstrip() + "…"
 
 
 def iso(value: dt.datetime | None) -> str | None:

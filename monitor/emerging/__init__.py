@@ -19,11 +19,10 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import sqlalchemy as sa
 
-from alerts.catch_up import save_watermark, watermark
-from monitor.emerging.clustering import stories
 from monitor.emerging.settings import EmergingSettings
 from monitor.emerging.tracking import WindowStory, save_window
 from monitor.store import Store
+from monitor.store.stage_state import save_watermark, watermark
 from monitor.store.schema import (
     post_embeddings,
     post_localities,
@@ -113,6 +112,8 @@ def run_window(store: Store, config: EmergingSettings, start: dt.datetime, now: 
     end = min(start + DAY, now)
     with store.transaction() as conn:
         rows = _candidates(conn, start, end, config)
+    from monitor.emerging.clustering import stories  # scikit-learn: loaded when clustering
+
     vectors = _vectors(store, rows, embed)
     found = stories(vectors, [r["text"] for r in rows], min_size=config.min_cluster_size,
                     max_points=config.max_points, ignore_terms=ignore_terms) if len(rows) else []
@@ -176,5 +177,5 @@ def find_emerging(service, now: dt.datetime, *, force_window: dt.datetime | None
             "ids": ",".join(reportable[:10])}})
     if force_window is None:
         with service.store.transaction() as conn:
-            save_watermark(conn, now, STAGE)
+            save_watermark(conn, STAGE, now)
     return reportable

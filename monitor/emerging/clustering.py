@@ -18,7 +18,6 @@ cluster's own members are, else it stays unclustered.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -27,10 +26,9 @@ from sklearn.cluster import HDBSCAN
 from sklearn.decomposition import PCA
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 
-_HANDLE = re.compile(r"(?<![\w.])@\w{1,50}")
-_URL = re.compile(r"https?://\S+|www\.\S+")
+from monitor.privacy import excerpt, scrub
+
 _TOKEN = r"(?u)\b[^\W\d_][\w'&]+\b"
-EXCERPT_CHARS = 140
 REDUCE_ABOVE = 2_000
 REDUCED_DIMS = 32
 
@@ -46,14 +44,8 @@ class Found:
 
 
 def clean(text: str) -> str:
-    """What may be quoted: no handles, no links, one line."""
-    text = _URL.sub("", _HANDLE.sub("", text or ""))
-    return " ".join(text.replace("#", " #").split())
-
-
-def excerpt(text: str) -> str:
-    text = clean(text)
-    return text if len(text) <= EXCERPT_CHARS else text[:EXCERPT_CHARS - 1].rsplit(" ", 1)[0] + "…"
+    """The words to count: no addresses, links or accounts, hashtags as words, one line."""
+    return " ".join(scrub(text, markers=False).replace("#", " #").split())
 
 
 def fine_clusters(vectors: np.ndarray, *, min_size: int, max_points: int,

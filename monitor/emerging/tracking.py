@@ -12,12 +12,15 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import sqlalchemy as sa
 
-from monitor.emerging.clustering import Found
 from monitor.store.schema import cluster_windows, narrative_clusters
+
+if TYPE_CHECKING:  # scikit-learn is loaded only when clustering runs
+    from monitor.emerging.clustering import Found
 
 
 @dataclass(frozen=True)
@@ -55,7 +58,7 @@ def match(found: Sequence[Found], known: Sequence[Known], *, cosine: float,
     return out
 
 
-def new_id(conn: sa.Connection, window_start: dt.datetime, local_day: dt.date) -> str:
+def new_id(conn: sa.Connection, local_day: dt.date) -> str:
     """``em-20261120-3``: the day it was first seen and a running number."""
     prefix = f"em-{local_day:%Y%m%d}-"
     taken = set(conn.scalars(sa.select(narrative_clusters.c.id)
@@ -94,7 +97,7 @@ def save_window(conn: sa.Connection, stories: Sequence[WindowStory], *, start: d
         values = {"centroid": story.found.centroid.astype(np.float32).tobytes(),
                   "terms": list(story.found.terms), "excerpts": list(story.found.excerpts)}
         if cluster_id is None:
-            cluster_id = new_id(conn, start, local_day)
+            cluster_id = new_id(conn, local_day)
             conn.execute(sa.insert(narrative_clusters).values(
                 id=cluster_id, status="candidate", first_seen=story.first_at,
                 last_seen=story.last_at, **values))

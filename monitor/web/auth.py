@@ -19,7 +19,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
-import os
 import secrets
 import threading
 import time
@@ -34,7 +33,8 @@ from fastapi import Request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from monitor import audit
-from monitor.errors import ConfigError, TensionError
+from monitor.errors import TensionError
+from monitor.privacy import secret_file
 from monitor.store import Store
 from monitor.store.schema import api_tokens, users
 
@@ -143,24 +143,8 @@ def load_or_create_secret(env_secret: str | None, data_dir: Path) -> str:
     """The cookie-signing secret: ``TENSION_WEB_SECRET`` or ``<data_dir>/web.key`` (0600)."""
     if env_secret:
         return env_secret
-    path = Path(data_dir) / KEY_FILE
-    try:
-        return path.read_text().strip()
-    except FileNotFoundError:
-        pass
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the web session key: {exc.strerror}") from None
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_text().strip()
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot create the web session key: {exc.strerror}") from None
-    secret = secrets.token_urlsafe(48)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(secret + "\n")
-    return secret
+    return secret_file(Path(data_dir) / KEY_FILE, lambda: secrets.token_urlsafe(48).encode(),
+                       "the web session key").decode()
 
 
 class Sessions:

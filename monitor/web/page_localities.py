@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 from monitor import audit
 from monitor.aggregate import HEADS
 from monitor.baselines import same_hour_of_week
-from monitor.briefing.online import excerpt
+from monitor.privacy import excerpt
 from monitor.emerging import review
 from monitor.scoring import library_with_claims
 from monitor.store import Store

@@ -15,7 +15,8 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse
 
-from monitor.briefing.online import amplification, excerpt, narratives
+from monitor.briefing.online import amplification, narratives
+from monitor.privacy import excerpt
 from monitor.briefing.period import Period
 from monitor.emerging.review import STATUSES, current, dismiss, promote
 from monitor.errors import TensionError

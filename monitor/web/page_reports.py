@@ -19,7 +19,7 @@ from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 
 from monitor import audit
-from monitor.briefing.online import excerpt
+from monitor.privacy import excerpt
 from monitor.reports import MAX_TEXT, PLATFORM, ReportIn, ReportRejected, file_report
 from monitor.store.schema import post_feedback, post_localities, post_scores, posts
 from monitor.web.auth import User, require
