@@ -84,9 +84,9 @@ class Bench:
 
     def __init__(self, data_dir: Path = DEFAULT_DATA, encoder=None):
         if encoder is None:
-            from classifiers.encoder import Encoder
+            from classifiers.embed_cache import EmbeddingCache
 
-            encoder = Encoder(threads=2)
+            encoder = EmbeddingCache().encoder  # the service's default backend (int8 ONNX)
         self.vclaims, self.queries, self.qrels = load(Path(data_dir))
         v = self.vclaims
         self.ids = [c["vclaim_id"] for c in v]

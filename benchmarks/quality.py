@@ -1,7 +1,7 @@
 """Quality benchmark for the post-level heads on held-out data only.
 
     python -m benchmarks.quality [--data ../shared/data] [--models classifiers/models] [--cache var/cache]
-                                 [--encoder torch|onnx]
+                                 [--encoder onnx|torch]
 
 Prints a table: HateXplain test macro-F1 (3 classes), target-group F1, Davidson held-out hate-class F1,
 hate_contrast test accuracy per functional kind, conspiracy accuracy on the held-back conspiracy sets,
@@ -43,18 +43,19 @@ def main(argv=None) -> int:
     ap.add_argument("--data", type=Path, default=D.DEFAULT_DATA)
     ap.add_argument("--models", type=Path, default=None)
     ap.add_argument("--cache", type=Path, default=None, help="embedding cache dir (default var/cache)")
-    ap.add_argument("--encoder", choices=("torch", "onnx"), default="torch",
-                    help="score with the heads over this encoder backend (onnx: int8)")
+    ap.add_argument("--encoder", choices=("onnx", "torch"), default="onnx",
+                    help="score with the heads over this encoder backend (default onnx int8, as the service)")
     a = ap.parse_args(argv)
     from classifiers.embed_cache import EmbeddingCache
-    from classifiers.encoders import make_encoder
     from classifiers.heads import Heads
 
     t0 = time.time()
-    encoder = make_encoder(a.encoder, cache_dir=(a.cache or Path("var/cache")) / "onnx") \
-        if a.encoder == "onnx" else None
-    cache = EmbeddingCache(encoder=encoder, cache_dir=a.cache)
-    ctx = evaluation.Context(Heads.load(a.models), a.data, cache.encode, layers=cache.layers)
+    cache = EmbeddingCache(cache_dir=a.cache, backend=a.encoder)
+    from classifiers.obfuscation import WORDS_FILE, Readable
+
+    words = (a.models / "words.json") if a.models else WORDS_FILE
+    ctx = evaluation.Context(Heads.load(a.models), a.data, cache.encode, layers=cache.layers,
+                             readable=Readable.load(words))
     rows = evaluation.run(ctx, evaluation.METRICS + EXTRA_METRICS)
     print(evaluation.table(rows))
     print(f"\nheads {ctx.heads.version}; encoder {cache.encoder.version}; {time.time() - t0:.0f}s")

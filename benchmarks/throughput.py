@@ -1,6 +1,6 @@
 """Scoring throughput: the whole ``tension score`` path in-process, per stage, against a naive baseline.
 
-    python -m benchmarks.throughput [--posts 5000] [--encoder torch|onnx] [--ner matched|all|off]
+    python -m benchmarks.throughput [--posts 5000] [--encoder onnx|torch] [--ner matched|all|off]
                                     [--baseline-posts 200] [--no-baseline] [--threads 2] [--json FILE]
 
 Posts: ``--posts`` distinct English, tweet-length texts. When the shared datasets are present
@@ -233,22 +233,13 @@ def _load() -> float:
 
 def run_pipeline(posts: list[str], *, threads: int, ner: str, encoder: str,
                  declared_lang: bool) -> dict[str, Any]:
-    from classifiers import scoring
     from classifiers.scoring import PostText, Scorer
     from monitor.settings import DEFAULT_CONFIG, load_settings
 
-    import inspect
-
     settings = load_settings(DEFAULT_CONFIG)
-    extra: dict[str, Any] = {}
-    if "encoder" in inspect.signature(Scorer).parameters:  # scoring.encoder setting wired
-        extra["encoder"] = encoder
-    elif encoder != "torch":  # not wired yet: swap the class the Scorer instantiates
-        from classifiers.encoders import make_encoder
-
-        scoring.Encoder = lambda threads=threads, **_: make_encoder(encoder, threads=threads)  # type: ignore[assignment]
     t0 = time.perf_counter()
-    scorer = Scorer(settings.localities, settings.narratives, threads=threads, ner=ner, **extra)
+    scorer = Scorer(settings.localities, settings.narratives, threads=threads, ner=ner, encoder=encoder,
+                    cache_dir=settings.model_cache_dir)
     construct = time.perf_counter() - t0
 
     clock: dict[str, float] = defaultdict(float)
@@ -321,7 +312,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--posts", type=int, default=5000)
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--encoder", choices=("torch", "onnx"), default="torch")
+    ap.add_argument("--encoder", choices=("onnx", "torch"), default="onnx")
     ap.add_argument("--ner", choices=("matched", "all", "off"), default="matched")
     ap.add_argument("--declared-lang", action="store_true", help='posts carry lang "en" (skips lingua)')
     ap.add_argument("--local-share", type=float, default=0.2, help="share of demo-scenario posts")

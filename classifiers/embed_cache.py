@@ -10,9 +10,8 @@ are kept in separate directories and never mixed:
 * ``layers``: the (n, 6 * 384) float32 mean pools of every transformer layer from the same forward pass
   (``Encoder.encode_with_layers``), ``embeddings/<encoder version>__layers/``.
 
-When layer pools are missing both kinds are computed by one ``encode_with_layers`` pass, and any sentence
-vectors that were missing too are stored in the ``embedding`` directory (they are identical to
-``Encoder.encode``'s output).
+Missing texts are encoded by one ``encode_with_layers`` pass that fills both kinds (the sentence vectors
+are identical to ``Encoder.encode``'s output).
 """
 
 from __future__ import annotations
@@ -90,16 +89,22 @@ class _Store:
 
 
 class EmbeddingCache:
-    def __init__(self, encoder=None, cache_dir: Path | None = None):
+    """Features of one encoder, cached. Without ``encoder`` it builds ``backend`` ("onnx", the service's
+    default, or "torch"); the ONNX export goes to ``$TENSION_MODEL_CACHE`` or ``<cache_dir>/onnx``."""
+
+    def __init__(self, encoder=None, cache_dir: Path | None = None, backend: str = "onnx"):
         self._encoder = encoder
-        self.cache_dir = Path(cache_dir or DEFAULT_DIR) / "embeddings"
+        self.backend = backend
+        self.root = Path(cache_dir or DEFAULT_DIR)
+        self.cache_dir = self.root / "embeddings"
         self._stores: dict[str, _Store] = {}
 
     @property
     def encoder(self):
         if self._encoder is None:
-            from .encoder import Encoder
-            self._encoder = Encoder(threads=os.cpu_count() or 2)
+            from .encoders import make_encoder
+            exports = os.environ.get("TENSION_MODEL_CACHE") or self.root / "onnx"
+            self._encoder = make_encoder(self.backend, threads=os.cpu_count() or 2, cache_dir=exports)
         return self._encoder
 
     def dir_for(self, kind: str = "embedding") -> Path:
@@ -129,12 +134,9 @@ class EmbeddingCache:
         for start in range(0, len(new_keys), step):
             chunk = new_keys[start:start + step]
             chunk_texts = [missing[k] for k in chunk]
-            if kind == "embedding":
-                self._store("embedding").put(chunk, self.encoder.encode(chunk_texts))
-            else:
-                vecs, layers = self.encoder.encode_with_layers(chunk_texts)
-                self._store("embedding").put(chunk, vecs)
-                self._store("layers").put(chunk, layers)
+            vecs, layers = self.encoder.encode_with_layers(chunk_texts)  # one pass fills both kinds
+            self._store("embedding").put(chunk, vecs)
+            self._store("layers").put(chunk, layers)
             if progress:
                 print(f"  encoded {min(start + step, len(new_keys))}/{len(new_keys)} new texts ({kind})", flush=True)
 

@@ -96,7 +96,7 @@ def score(
         store.close()
     scoring = settings.main.scoring
     scorer = Scorer(settings.localities, library, threads=scoring.threads, ner=scoring.ner,
-                    encoder=scoring.encoder, cache_dir=settings.data_dir / "cache" / "onnx")
+                    encoder=scoring.encoder, cache_dir=settings.model_cache_dir)
     with output(out_path) as sink, Progress(console=err, transient=True) as progress:
         task = progress.add_task("scoring", total=len(records))
         for start in range(0, len(records), BATCH):
@@ -114,13 +114,14 @@ def score(
 @claims_app.command("match")
 @user_errors
 def claims_match(
+    ctx: typer.Context,
     library_path: Annotated[Path, typer.Option("--library", help='JSONL claims {"id", "text"} (optional "title").')],
     input_path: Annotated[Path, typer.Option("--in", help='JSONL queries {"id", "text"}.')],
     top: Annotated[int, typer.Option("--top", min=1, max=100, help="Matches per query.")] = 5,
     out_path: Annotated[Path | None, typer.Option("--out", help="Write JSONL here instead of stdout.")] = None,
 ) -> None:
     """Rank library claims for each query: hybrid BM25 + embedding similarity, best first."""
-    from classifiers.encoder import Encoder
+    from classifiers.encoders import make_encoder
     from classifiers.narratives import ClaimDoc, ClaimIndex
 
     claims, claim_problems = read_jsonl(library_path, ("id", "text"))
@@ -128,7 +129,9 @@ def claims_match(
     _report(claim_problems + query_problems)
     if not claims:
         raise TensionError(f"{library_path}: no usable claims")
-    encoder = Encoder()
+    settings = _settings(ctx)
+    encoder = make_encoder(settings.main.scoring.encoder, threads=settings.main.scoring.threads,
+                           cache_dir=settings.model_cache_dir)
     docs = [ClaimDoc(c["id"], str(c["text"])) for c in claims]
     docs += [ClaimDoc(c["id"], str(c["title"])) for c in claims if c.get("title")]
     index = ClaimIndex(docs, encoder=encoder)

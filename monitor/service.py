@@ -55,7 +55,7 @@ class Service:
         scoring = self.settings.main.scoring
         library = library_with_claims(self.settings.narratives, self.store)
         return Scorer(self.settings.localities, library, threads=scoring.threads, ner=scoring.ner,
-                      encoder=scoring.encoder, cache_dir=self.settings.data_dir / "cache" / "onnx")
+                      encoder=scoring.encoder, cache_dir=self.settings.model_cache_dir)
 
     @cached_property
     def contact_vault(self):

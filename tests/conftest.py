@@ -20,6 +20,10 @@ PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 UTC = dt.timezone.utc
 
+# Every test (and every `tension` subprocess a test starts) shares one int8 ONNX export of the encoder
+# instead of exporting it again into each temporary data directory (git-ignored; kept between runs).
+os.environ.setdefault("TENSION_MODEL_CACHE", str(Path(__file__).resolve().parent.parent / "var" / "model-cache"))
+
 
 def utc(*args) -> dt.datetime:
     return dt.datetime(*args, tzinfo=UTC)
@@ -137,3 +141,11 @@ def store(request, tmp_path):
             conn.execute(sa.text(f"TRUNCATE {ALL_TABLES} RESTART IDENTITY CASCADE"))
     yield store
     store.close()
+
+
+@pytest.fixture(scope="session")
+def service_encoder():
+    """The encoder the service scores with by default (int8 ONNX), exported once per cache folder."""
+    from classifiers.encoders import make_encoder
+
+    return make_encoder("onnx", threads=2, cache_dir=os.environ["TENSION_MODEL_CACHE"])

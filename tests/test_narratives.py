@@ -50,10 +50,8 @@ LIBRARY = NarrativeLibrary.model_validate({"narratives": [
 
 
 @pytest.fixture(scope="module")
-def encoder():
-    from classifiers.encoder import Encoder
-
-    return Encoder(threads=2)
+def encoder(service_encoder):
+    return service_encoder
 
 
 @pytest.fixture(scope="module")
