@@ -35,8 +35,11 @@ class Context:
     local: Path = D.LOCAL_DATA
     layers: Callable | None = None  # texts -> (n, 2304) per-layer pools; needed when heads.needs_layers
     demo: Path | None = D.DEMO_SCENARIO
+    readable: Callable | None = None  # text -> text the heads read (classifiers.obfuscation.Readable)
 
     def arrays(self, texts):
+        if self.readable is not None:
+            texts = [self.readable(t) for t in texts]
         lay = None
         if getattr(self.heads, "needs_layers", False):
             if self.layers is None:
@@ -134,6 +137,12 @@ def conspiracy_metrics(ctx: Context) -> list[Row]:
     prct = D.prct(ctx.data)
     out = _binary_rows(ctx, "conspiracy", "cvc", cvc, "covid_vaccine_conspiracy held-back 20% accuracy (anchor 69%)")
     out += _binary_rows(ctx, "conspiracy", "cc", cc, "conspiracy_contrast test accuracy (hand-written)")
+    if cc:
+        flagged = ctx.binary("conspiracy", [r.text for r in cc]) >= ctx.heads.thresholds["conspiracy"]
+        kinds = defaultdict(list)
+        for r, q in zip(cc, flagged):
+            kinds[r.kind].append(int(q) == r.label)
+        out += [Row("conspiracy", f"  kind {k} accuracy", float(np.mean(v)), len(v)) for k, v in sorted(kinds.items())]
     out += _binary_rows(ctx, "conspiracy", "prct", prct, "PRCT replacement-conspiracy accuracy (never trained on)",
                         "eval only, NC licence")
     pooled = cvc + cc + prct

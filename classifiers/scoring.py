@@ -1,4 +1,4 @@
-"""Scoring posts: the language gate, one encoder pass, the heads, places, narratives, tension.
+"""Scoring posts: the language gate, obfuscation undone, one encoder pass, the heads, places, narratives, tension.
 
 ``Scorer.score`` is the single entry point used by the pipeline stage and by ``tension score``.
 Its output per post is the stable CLI contract::
@@ -25,6 +25,7 @@ from classifiers.heads import SCORE_NAMES, Heads
 from classifiers.language import LanguageGate
 from classifiers.localities import LocalityResolver
 from classifiers.narratives import NarrativeMatcher, explain
+from classifiers.obfuscation import Readable
 from classifiers.tension import post_tension
 from monitor.errors import ConfigError
 from monitor.localities import LocalityFile
@@ -51,6 +52,10 @@ class Scorer:
                 "or retrain with `python -m classifiers.train`)"
             ) from None
         self.encoder = make_encoder(encoder, threads=threads, cache_dir=cache_dir)
+        # obfuscated spellings written out for the encoder and heads; our own place names are never rewritten
+        names = [n for loc in localities.localities for n in (loc.name, *loc.aliases)]
+        names += [n for site in localities.sensitive_sites for n in (site.name, *site.aliases)]
+        self.readable = Readable.load().with_names(names)
         self.gate = LanguageGate()
         self.resolver = LocalityResolver(localities, ner=ner)
         self.matcher = NarrativeMatcher(library, self.encoder)
@@ -67,8 +72,9 @@ class Scorer:
         if not readable:
             return results
         read_texts = [texts[i] for i in readable]
-        embeddings, layers = self.encoder.encode_with_layers(read_texts)
-        head_scores = self.heads.score(embeddings, read_texts, layers=layers)
+        plain = [self.readable(t) for t in read_texts]  # leetspeak, masked and run-together words undone
+        embeddings, layers = self.encoder.encode_with_layers(plain)
+        head_scores = self.heads.score(embeddings, plain, layers=layers)
         matches = self.matcher.match(read_texts, embeddings)
         for slot, i in enumerate(readable):
             results[i] = self._scored(posts[i], languages[i], places[i], head_scores[slot],

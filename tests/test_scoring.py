@@ -159,3 +159,18 @@ def test_imported_claims_join_the_library(service):
     library = library_with_claims(service.settings.narratives, service.store)
     assert library.narratives[-1].id == "claim-fc-x"
     assert len(library.narratives) == len(service.settings.narratives.narratives) + 1
+
+
+def test_obfuscated_spelling_scores_like_the_plain_one_and_evidence_stays_as_written(service):
+    from classifiers.scoring import PostText
+
+    plain, hidden = service.scorer.score([
+        PostText("a", "Sikhs in Workington are all terrorists, every one of them", "en"),
+        PostText("b", "Sikh5 in W0rkington are all terr0rists, every one of them", "en"),
+    ])
+    assert abs(plain["hate"] - hidden["hate"]) < 0.05, (plain["hate"], hidden["hate"])
+    assert plain["labels"] == hidden["labels"]
+    # places are found in the post as written (the rewrite only feeds the encoder and the heads)
+    assert [loc["id"] for loc in plain["localities"]] == ["workington"]
+    assert all(e["evidence"] in "Sikhs in Workington are all terrorists, every one of them"
+               for e in plain["explanation"]["localities"])
