@@ -5,7 +5,9 @@ Each learned head is ``classifiers/models/<head>.safetensors`` (float32 weights 
 threshold(s), version, training summary, and ``input``: which encoder output it reads, ``"embedding"`` =
 the (n, 384) L2-normalised sentence vectors or ``"layers"`` = the (n, 6 * 384) per-layer mean pools;
 missing = ``"embedding"``). Heads reading ``"layers"`` standardise them with the ``input.mean`` /
-``input.scale`` tensors stored beside the weights. ``negativity`` is VADER (offline lexicon), not learned.
+``input.scale`` tensors stored beside the weights. A head may instead average several such members
+(``members`` in its JSON, tensors prefixed ``m0.``, ``m1.``...), e.g. one MLP over each encoder output.
+``negativity`` is VADER (offline lexicon), not learned.
 
     heads = Heads.load()
     vectors, layers = encoder.encode_with_layers(texts)        # one forward pass
@@ -37,23 +39,51 @@ MODELS_DIR = Path(__file__).resolve().parent / "models"
 SCORE_NAMES = ("hate", "offensive", "conspiracy", "mobilisation", "negativity")
 
 
+class Member:
+    """One MLP (or logistic layer when it has one layer) over one encoder output, with optional
+    standardisation of its input. Tensors are ``{prefix}layer{i}.weight`` / ``.bias`` and
+    ``{prefix}input.mean`` / ``.scale``."""
+
+    def __init__(self, head: str, tensors: dict[str, np.ndarray], n_layers: int, input_kind: str,
+                 prefix: str = ""):
+        if input_kind not in ("embedding", "layers"):
+            raise ValueError(f"head {head}: unknown input {input_kind!r}")
+        self.head, self.input = head, input_kind
+        self.layers = [(tensors[f"{prefix}layer{i}.weight"].astype(np.float32),
+                        tensors[f"{prefix}layer{i}.bias"].astype(np.float32)) for i in range(n_layers)]
+        self.mean = tensors[f"{prefix}input.mean"].astype(np.float32) if f"{prefix}input.mean" in tensors else None
+        self.scale = tensors[f"{prefix}input.scale"].astype(np.float32) if f"{prefix}input.scale" in tensors else None
+        self.input_dim = self.layers[0][0].shape[0]
+
+    def logits(self, x: np.ndarray) -> np.ndarray:
+        h = np.asarray(x, dtype=np.float32)
+        if h.ndim != 2 or h.shape[1] != self.input_dim:
+            raise ValueError(f"head {self.head} reads {self.input} features of width {self.input_dim}, "
+                             f"got shape {h.shape}")
+        if self.mean is not None:
+            h = (h - self.mean) / self.scale
+        for i, (w, b) in enumerate(self.layers):
+            h = h @ w + b
+            if i < len(self.layers) - 1:
+                np.maximum(h, 0.0, out=h)
+        return h
+
+
 class Head:
-    """A small MLP (or logistic layer when it has one layer) with a softmax or sigmoid output."""
+    """The mean output probability of one or more members (``meta["members"]``: a list of
+    ``{"input", "layers"}`` read from tensors prefixed ``m{j}.``; without it, one member from the
+    un-prefixed tensors and ``meta["input"]`` / ``meta["layers"]``), optionally mixed with an n-gram model."""
 
     def __init__(self, name: str, tensors: dict[str, np.ndarray], meta: dict):
         self.name, self.meta = name, meta
-        n = int(meta["layers"])
-        self.layers = [(tensors[f"layer{i}.weight"].astype(np.float32), tensors[f"layer{i}.bias"].astype(np.float32))
-                       for i in range(n)]
-        self.input = meta.get("input", "embedding")  # "embedding" | "layers"
-        if self.input not in ("embedding", "layers"):
-            raise ValueError(f"head {name}: unknown input {self.input!r}")
-        # optional per-feature standardisation of the input (layer pools are not normalised)
-        self.mean = tensors["input.mean"].astype(np.float32) if "input.mean" in tensors else None
-        self.scale = tensors["input.scale"].astype(np.float32) if "input.scale" in tensors else None
+        if "members" in meta:
+            self.members = [Member(name, tensors, int(m["layers"]), m["input"], f"m{j}.")
+                            for j, m in enumerate(meta["members"])]
+        else:
+            self.members = [Member(name, tensors, int(meta["layers"]), meta.get("input", "embedding"))]
+        self.inputs = tuple(dict.fromkeys(m.input for m in self.members))  # "embedding" and/or "layers"
         self.output = meta["output"]  # "softmax" | "sigmoid"
         self.labels = list(meta["labels"])
-        self.input_dim = self.layers[0][0].shape[0]
         # optional linear model over hashed char/word n-grams of the raw text, mixed into the output
         self.ngram_mix = float(meta.get("ngram_mix", 0.0))
         self.ngram = LinearNgramModel(tensors["ngram.idf"], tensors["ngram.weight"], tensors["ngram.bias"]) \
@@ -64,19 +94,6 @@ class Head:
         meta = json.loads((models_dir / f"{name}.json").read_text())
         return cls(name, load_file(str(models_dir / f"{name}.safetensors")), meta)
 
-    def logits(self, x: np.ndarray) -> np.ndarray:
-        h = np.asarray(x, dtype=np.float32)
-        if h.ndim != 2 or h.shape[1] != self.input_dim:
-            raise ValueError(f"head {self.name} reads {self.input} features of width {self.input_dim}, "
-                             f"got shape {h.shape}")
-        if self.mean is not None:
-            h = (h - self.mean) / self.scale
-        for i, (w, b) in enumerate(self.layers):
-            h = h @ w + b
-            if i < len(self.layers) - 1:
-                np.maximum(h, 0.0, out=h)
-        return h
-
     def _activate(self, z: np.ndarray) -> np.ndarray:
         if self.output == "softmax":
             z = z - z.max(axis=1, keepdims=True)
@@ -84,8 +101,15 @@ class Head:
             return e / e.sum(axis=1, keepdims=True)
         return 1.0 / (1.0 + np.exp(-np.clip(z, -40, 40)))
 
-    def predict(self, x: np.ndarray, texts: Sequence[str] | None = None) -> np.ndarray:
-        p = self._activate(self.logits(x))
+    def predict(self, features: dict[str, np.ndarray] | np.ndarray,
+                texts: Sequence[str] | None = None) -> np.ndarray:
+        """Probabilities (n, outputs). ``features`` maps input kind -> array (an array alone is
+        accepted when every member reads the same kind)."""
+        if not isinstance(features, dict):
+            if len(self.inputs) != 1:
+                raise ValueError(f"head {self.name} reads {', '.join(self.inputs)}: pass a dict of features")
+            features = {self.inputs[0]: features}
+        p = sum(self._activate(m.logits(features[m.input])) for m in self.members) / len(self.members)
         if self.ngram is not None:
             if texts is None:
                 raise ValueError(f"head {self.name} also needs the texts")
@@ -128,8 +152,8 @@ class Heads:
         self.version = "+".join(f"{h.name}:{h.meta['version']}" for h in (hate, targets, conspiracy, mobilisation)) \
             + f"+negativity:{negativity.meta['version']}"
         self.encoder_version = hate.meta.get("encoder", "")
-        self.inputs: dict[str, str] = {h.name: h.input for h in (hate, targets, conspiracy, mobilisation)}
-        self.needs_layers: bool = "layers" in self.inputs.values()
+        self.inputs: dict[str, str] = {h.name: "+".join(h.inputs) for h in (hate, targets, conspiracy, mobilisation)}
+        self.needs_layers: bool = any("layers" in h.inputs for h in (hate, targets, conspiracy, mobilisation))
 
     @classmethod
     def load(cls, models_dir: str | Path | None = None) -> "Heads":
@@ -154,23 +178,20 @@ class Heads:
             if len(feats["layers"]) != len(texts):
                 raise ValueError(f"{len(feats['layers'])} layer-pool rows for {len(texts)} texts")
         elif self.needs_layers:
-            needing = sorted(k for k, v in self.inputs.items() if v == "layers")
+            needing = sorted(k for k, v in self.inputs.items() if "layers" in v)
             raise ValueError(f"heads {needing} read the encoder's per-layer pools: pass "
                              "layers=... from Encoder.encode_with_layers(texts)")
 
-        def x(head: Head) -> np.ndarray:
-            return feats[head.input]
-
-        p = self.hate_head.predict(x(self.hate_head), texts)  # columns normal, offensive, hate
-        tg = self.targets_head.predict(x(self.targets_head), texts)
+        p = self.hate_head.predict(feats, texts)  # columns normal, offensive, hate
+        tg = self.targets_head.predict(feats, texts)
         for j, g in enumerate(self.target_groups):
             rx = self._lexicon.get(g)
             if rx is not None:
                 tg[:, j] = np.maximum(tg[:, j], [1.0 if rx.search(t or "") else 0.0 for t in texts])
         return {
             "hate": p[:, 2].astype(np.float32), "offensive": (p[:, 1] + p[:, 2]).astype(np.float32),
-            "conspiracy": self.conspiracy_head.predict(x(self.conspiracy_head), texts)[:, 0].astype(np.float32),
-            "mobilisation": self.mobilisation_head.predict(x(self.mobilisation_head), texts)[:, 0].astype(np.float32),
+            "conspiracy": self.conspiracy_head.predict(feats, texts)[:, 0].astype(np.float32),
+            "mobilisation": self.mobilisation_head.predict(feats, texts)[:, 0].astype(np.float32),
             "negativity": self.negativity_head.predict(texts), "targets": tg.astype(np.float32),
         }
 
@@ -196,4 +217,4 @@ class Heads:
                  "labels": labels[i]} for i in range(len(texts))]
 
 
-__all__ = ["Heads", "Head", "Negativity", "SCORE_NAMES", "TARGET_GROUPS", "MODELS_DIR"]
+__all__ = ["Heads", "Head", "Member", "Negativity", "SCORE_NAMES", "TARGET_GROUPS", "MODELS_DIR"]

@@ -117,7 +117,7 @@ def test_train_feedback_db_adds_the_verdicts_to_the_heads_training_rows(app, sco
         return {}
 
     class Cache:
-        def __init__(self, cache_dir=None):
+        def __init__(self, cache_dir=None, backend="onnx"):
             self.encoder = types.SimpleNamespace(version="stand-in encoder")
 
     monkeypatch.setattr(train, "EmbeddingCache", Cache)

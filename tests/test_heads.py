@@ -51,12 +51,9 @@ ALL = [HATE, SUPPORT, COUNTER, NEGATED, OFFENSIVE_INDIVIDUAL, POSITIVE_GROUP, CO
 
 
 @pytest.fixture(scope="module")
-def scored():
-    from classifiers.encoder import Encoder
-
+def scored(service_encoder):
     heads = Heads.load()
-    enc = Encoder(threads=2)
-    vectors, layers = enc.encode_with_layers(ALL)
+    vectors, layers = service_encoder.encode_with_layers(ALL)
     rows = heads.score(vectors, ALL, layers=layers)
     return heads, dict(zip(ALL, rows))
 
@@ -146,8 +143,23 @@ def test_everyday_chatter_is_not_mobilisation(scored):
 def test_head_inputs_declared():
     heads = Heads.load()
     assert set(heads.inputs) == {"hate", "targets", "conspiracy", "mobilisation"}
-    assert set(heads.inputs.values()) <= {"embedding", "layers"}
-    assert heads.needs_layers == ("layers" in heads.inputs.values())
+    parts = {kind for value in heads.inputs.values() for kind in value.split("+")}
+    assert parts <= {"embedding", "layers"}
+    assert heads.needs_layers == ("layers" in parts)
+
+
+def test_hate_head_averages_one_mlp_per_encoder_output():
+    heads = Heads.load()
+    members = heads.hate_head.members
+    assert [m.input for m in members] == heads.inputs["hate"].split("+")
+    vectors = np.random.default_rng(0).normal(size=(3, 384)).astype(np.float32)
+    layers = np.random.default_rng(1).normal(size=(3, 2304)).astype(np.float32)
+    feats = {"embedding": vectors, "layers": layers}
+    p = heads.hate_head.predict(feats, ["a", "b", "c"])
+    assert p.shape == (3, 3) and np.allclose(p.sum(axis=1), 1.0, atol=1e-5)
+    if len(members) > 1:
+        with pytest.raises(ValueError, match="dict"):
+            heads.hate_head.predict(vectors, ["a", "b", "c"])
 
 
 def test_missing_layers_is_a_clear_error():
