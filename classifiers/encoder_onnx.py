@@ -121,7 +121,7 @@ def export(target: Path, model_dir: Path | None = None, *, precision: str = "int
 class OnnxEncoder:
     """Loads once (under 1 s with a warm cache) and turns texts into L2-normalised float32 vectors."""
 
-    def __init__(self, *, threads: int | None = None, batch_size: int = 64, max_tokens: int = 128,
+    def __init__(self, *, threads: int | None = None, batch_size: int = 16, max_tokens: int = 128,
                  cache_dir: str | Path | None = None, precision: str = "int8"):
         import onnxruntime as ort
         from tokenizers import Tokenizer
@@ -150,6 +150,9 @@ class OnnxEncoder:
         self.tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         self.tokenizer.no_padding()  # tokenizer.json pads to 128; we pad per batch instead
         self.tokenizer.enable_truncation(max_length=max_tokens)
+        # 16 texts per run: on a 2-core AMD EPYC host int8 runs were 470 texts/s at 8-16 per batch,
+        # ~390 at 32-64 and 330 at 256 (activations stay in cache), so end to end 428 vs 355 posts/s.
+        # Activation scales are per batch, so training features are made with the same size.
         self.batch_size = batch_size
         self.max_tokens = max_tokens
 

@@ -383,7 +383,7 @@ def main(argv=None) -> None:
         "hand-written mobilisation train split + hand-written everyday local posts (train split) + 300 each of "
         "HateXplain normal, Davidson neither and PHEME tweets as generic negatives; F1 counts false alarms on "
         "all of them", mw, background=("everyday_negatives", "hatexplain", "davidson", "pheme"), c_grid=MOB_C,
-        class_weights=(None, "balanced"))
+        class_weights=("balanced",))  # a missed call costs more than a false alarm: calls weigh as much as all negatives
     (a.out / "negativity.json").write_text(json.dumps({
         "head": "negativity", "version": "vader-3.3.2", "method": "VADER compound c in [-1,1]; score = (1 - c) / 2",
         "threshold": 0.525, "threshold_note": "compound <= -0.05, VADER's own 'negative' cut-off",
