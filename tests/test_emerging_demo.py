@@ -3,7 +3,7 @@
 `tension run --once` plays the fictional week (bundled config, replay only). The warehouse-fire
 rumour about "Marlbeck House" is deliberately not in the narrative library: it must surface as
 an emerging narrative (at most three stories, told apart by the scenario's own thread labels)
-whose largest story keeps its id on consecutive days and is reported on at least two days. The scripted copy-paste burst
+whose largest story keeps its id and is reported on consecutive days. The scripted copy-paste burst
 (60 posts, 52 accounts, 40 minutes) must raise an amplification alert. Chatter that clusters
 must stay below the reporting line. Promoting the rumour makes later posts match it.
 """
@@ -92,10 +92,9 @@ def test_untracked_rumour_is_one_emerging_narrative_with_a_stable_id_on_consecut
     assert rid in {e["id"] for e in json.loads(listed.stdout)}
     seen = sorted(w["start"] for w in windows(db) if w["cluster_id"] == rid)
     reported = sorted(w["start"] for w in windows(db) if w["cluster_id"] == rid and w["reportable"])
-    # the same id on consecutive days, above the reporting line on at least two of them (on its
-    # busiest day the rumour's templates can split into several clusters, one of them under the line)
+    # the same id on consecutive days, above the reporting line on two consecutive ones
     assert any(b - a == dt.timedelta(days=1) for a, b in zip(seen, seen[1:])), seen
-    assert len(reported) >= 2, reported
+    assert any(b - a == dt.timedelta(days=1) for a, b in zip(reported, reported[1:])), reported
     story = next(e for e in json.loads(listed.stdout) if e["id"] == rid)
     text = json.dumps(story)
     assert "@" not in text and "http" not in text  # cleaned excerpts, counts only
