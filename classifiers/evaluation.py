@@ -130,6 +130,17 @@ def _binary_rows(ctx, group, name, rows, label, extra="", objective="accuracy"):
     return [Row(group, label, s[objective], s["n"], (extra + "; " if extra else "") + note)]
 
 
+def _kind_rows(ctx, head, rows) -> list[Row]:
+    """Accuracy of a binary head's label per ``kind`` of hand-written rows."""
+    if not rows:
+        return []
+    flagged = ctx.binary(head, [r.text for r in rows]) >= ctx.heads.thresholds[head]
+    kinds = defaultdict(list)
+    for r, q in zip(rows, flagged):
+        kinds[r.kind].append(int(q) == r.label)
+    return [Row(head, f"  kind {k} accuracy", float(np.mean(v)), len(v)) for k, v in sorted(kinds.items())]
+
+
 def conspiracy_metrics(ctx: Context) -> list[Row]:
     cvc = [r for r in D.covid_vaccine_conspiracy(ctx.data) if r.split == "test"]
     cc = [r for r in D.conspiracy_contrast(ctx.local) if r.split == "test"]
@@ -137,12 +148,7 @@ def conspiracy_metrics(ctx: Context) -> list[Row]:
     prct = D.prct(ctx.data)
     out = _binary_rows(ctx, "conspiracy", "cvc", cvc, "covid_vaccine_conspiracy held-back 20% accuracy (anchor 69%)")
     out += _binary_rows(ctx, "conspiracy", "cc", cc, "conspiracy_contrast test accuracy (hand-written)")
-    if cc:
-        flagged = ctx.binary("conspiracy", [r.text for r in cc]) >= ctx.heads.thresholds["conspiracy"]
-        kinds = defaultdict(list)
-        for r, q in zip(cc, flagged):
-            kinds[r.kind].append(int(q) == r.label)
-        out += [Row("conspiracy", f"  kind {k} accuracy", float(np.mean(v)), len(v)) for k, v in sorted(kinds.items())]
+    out += _kind_rows(ctx, "conspiracy", cc)
     out += _binary_rows(ctx, "conspiracy", "prct", prct, "PRCT replacement-conspiracy accuracy (never trained on)",
                         "eval only, NC licence")
     pooled = cvc + cc + prct
@@ -161,15 +167,8 @@ def conspiracy_metrics(ctx: Context) -> list[Row]:
 
 def mobilisation_metrics(ctx: Context) -> list[Row]:
     rows = [r for r in D.mobilisation(ctx.local) if r.split == "test"]
-    out = _binary_rows(ctx, "mobilisation", "mob", rows, "mobilisation test F1", objective="f1")
-    if rows:
-        p = ctx.binary("mobilisation", [r.text for r in rows]) >= ctx.heads.thresholds["mobilisation"]
-        kinds = defaultdict(list)
-        for r, q in zip(rows, p):
-            kinds[r.kind].append(int(q) == r.label)
-        for k in sorted(kinds):
-            out.append(Row("mobilisation", f"  kind {k} accuracy", float(np.mean(kinds[k])), len(kinds[k])))
-    return out
+    return _binary_rows(ctx, "mobilisation", "mob", rows, "mobilisation test F1", objective="f1") \
+        + _kind_rows(ctx, "mobilisation", rows)
 
 
 def everyday_metrics(ctx: Context) -> list[Row]:

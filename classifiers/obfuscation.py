@@ -197,9 +197,6 @@ class Readable:
             return joined
         return m.group(1)
 
-    def many(self, texts) -> list[str]:
-        return [self(t) for t in texts]
-
 
 @functools.cache
 def _load(words_file: Path) -> Readable:

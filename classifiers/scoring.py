@@ -43,7 +43,7 @@ class Scorer:
     """Loads every model once (a few seconds); then scores batches of posts."""
 
     def __init__(self, localities: LocalityFile, library: NarrativeLibrary, *, threads: int = 2,
-                 ner: str = "matched", encoder: str = "torch", cache_dir: Path | None = None):
+                 ner: str = "matched", encoder: str = "onnx", cache_dir: Path | None = None):
         try:
             self.heads = Heads.load()
         except FileNotFoundError as exc:
@@ -51,7 +51,13 @@ class Scorer:
                 f"classifier model missing: {exc.filename} (hint: reinstall tension-monitor, "
                 "or retrain with `python -m classifiers.train`)"
             ) from None
-        self.encoder = make_encoder(encoder, threads=threads, cache_dir=cache_dir)
+        try:
+            self.encoder = make_encoder(encoder, threads=threads, cache_dir=cache_dir)
+        except OSError as exc:  # the int8 export is written on first start
+            raise ConfigError(
+                f"cannot write the encoder export under {cache_dir}: {exc.strerror or exc} "
+                "(hint: set TENSION_MODEL_CACHE or TENSION_DATA_DIR to a writable folder)"
+            ) from None
         # obfuscated spellings written out for the encoder and heads; our own place names are never rewritten
         names = [n for loc in localities.localities for n in (loc.name, *loc.aliases)]
         names += [n for site in localities.sensitive_sites for n in (site.name, *site.aliases)]

@@ -34,7 +34,7 @@ NOW = utc(2026, 11, 20, 18, 0)
 TODAY = utc(2026, 11, 20)
 PASSWORD = secrets.token_urlsafe(16)  # generated per run: no password in the repo
 DAY, HOUR = dt.timedelta(days=1), dt.timedelta(hours=1)
-PSEUDONYM = "f3a9c0ffee0ddba11deadbeef0123456789abcdef0123456789abcdef012345"
+PSEUDONYM = secrets.token_hex(32)  # an author pseudonym is 64 hex digits; made per run, none in the repo
 HATEFUL = ("@fictional_ringleader says https://example.org/x they should all leave Workington #Workington "
            "(write to ringleader@example.net)")
 CLEANED = ("[account removed] says [link removed] they should all leave Workington #Workington "
