@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections import Counter
 from pathlib import Path
 
 WORDING = """## Wording guidance (read before showing any output)
@@ -20,7 +21,8 @@ WORDING = """## Wording guidance (read before showing any output)
 HEAD_TEXT = {
     "hate": ("Hate speech / offensive language (3 classes: normal, offensive, hate)",
              "`hate` = P(hate), `offensive` = P(offensive) + P(hate). Mixture of 1-hidden-layer MLPs (256 ReLU) "
-             "over the all-MiniLM-L6-v2 encoder outputs (the members listed under Input, probabilities averaged) and "
+             "over the all-MiniLM-L6-v2 encoder outputs (the members listed under Input: three seeds for each "
+             "encoder output chosen on validation, probabilities averaged) and "
              "a logistic model over hashed char 2-5 / word 1-2 n-gram TF-IDF features (2^18 buckets, float16 "
              "weights), numpy at inference. Every head reads the post with obfuscated spellings written out "
              "(classifiers/obfuscation.py: leetspeak, masked letters, spaced letters, run-together words, one "
@@ -28,10 +30,15 @@ HEAD_TEXT = {
              "train.py). Besides HateXplain train and the "
              "hate_contrast train split (weight 4), everyday text is added as extra 'normal' rows (PHEME news "
              "tweets weight 0.5; calm appeals / police notices / event reports / civic posts from the mobilisation "
-             "train split; news/opinion and rumour-report rows of conspiracy_contrast train) because real feeds are mostly "
-             "benign. The hand-written everyday local posts were tried as 'normal' rows too and taken out: they "
-             "all name Cumbrian places, and the head learned that a Cumbrian place means not hate (hate recall "
-             "on the demo feed 0.48 -> 0.28).",
+             "train split; news/opinion and rumour-report rows of conspiracy_contrast train; the hand-written everyday "
+             "local posts, train split) because real feeds are mostly benign. In v1.2 the everyday local posts "
+             "were left out: they all name Cumbrian places, no hate row did, and the head learned that a "
+             "Cumbrian place means not hate (demo hate recall 0.48 -> 0.28). v1.3 adds 252 hand-written "
+             "functional cases (slurs, questions and opinions, negation, profanity, pronoun reference, irony, "
+             "abuse of non-protected groups; some set in Cumbrian towns), and without the everyday posts that "
+             "head flagged local complaints ('Bike nicked from outside ..., please share'): demo chatter flagged "
+             "18 vs 8 of 2,072. A single MLP's hate_contrast accuracy moved from 0.74 to 0.83 between two seeds, "
+             "so each input now averages three.",
              "About 60% of HateXplain posts are hate/offensive, from Twitter and Gab (US-centric, 2019-2020); UK slang, "
              "dialect, sarcasm and coded language are less well covered. Training on Davidson 2017 was tried and did "
              "not help (its 'hate' class is a different construct), so Davidson is a cross-dataset test only. "
@@ -39,8 +46,8 @@ HEAD_TEXT = {
              "and reclaimed slurs remain the main false-positive sources. Known limitations (tests/test_heads.py "
              "xfail): a post quoting a hateful slogan in order to condemn it, and negated hate ('nobody thinks X "
              "are ...'), can still score at or above the hate threshold; slurs the training texts never contained (masked or "
-             "not) and hate phrased as a question or 'just my opinion' are often missed (see the hate_contrast "
-             "kinds above). Obfuscation is undone only when the result is a known word, so new coinages pass "
+             "not) are often missed, and about a quarter of hate phrased as a question or 'just my opinion', of "
+             "negated non-hate and of sarcastic praise is still wrong (see the hate_contrast kinds above). Obfuscation is undone only when the result is a known word, so new coinages pass "
              "through as written. Thresholds are tuned for "
              "HateXplain's class balance (30% hate); on real feeds with far less hate, expect lower precision."
              "\n\n## Experiments (HateXplain test macro-F1, same splits; ~60 min time-box)\n\n"
@@ -59,6 +66,13 @@ HEAD_TEXT = {
              "0.667-0.671; 512 units: 0.657-0.668; hate_contrast 0.862) |\n"
              "| v1.2 **shipped**: the same on int8 batches of 16 (the serving batch size) | 0.670 (hate_contrast "
              "0.806) |\n"
+             "| v1.3 + 252 functional cases (hate_contrast weight 4), one MLP per input, seeds 0 / 1 | 0.665 / "
+             "0.661 (hate_contrast, 257 test rows: 0.739 / 0.833; v1.2 shipped 0.755) |\n"
+             "| the same, hate_contrast weight 8, seeds 0 / 1 | 0.666 / 0.655 (hate_contrast 0.844 / 0.868; demo "
+             "hate precision 0.57-0.60) |\n"
+             "| weight 4, three seeds per input averaged | 0.672 (hate_contrast 0.825; demo P/R 0.813 / 0.580) |\n"
+             "| v1.3 **shipped**: the same + everyday local posts as 'normal' (validation chose the layer pools alone) | 0.668 (hate_contrast 0.848; demo "
+             "P/R 0.909 / 0.533) |\n"
              "| fine-tuned copy of the top transformer layer (layers 1-5 frozen) + linear | 0.636 |\n"
              "| fine-tuned copy of the top 2 layers, mean+max pool, 4 epochs | 0.668-0.680 |\n"
              "| that branch averaged with the v1.1 head (weight 0.3-0.5) | 0.685-0.689 |\n\n"
@@ -86,15 +100,22 @@ HEAD_TEXT = {
                    "framing and factual reports of the same incidents (classifiers/data/CONSPIRACY_CONTRAST.md). Input kind, "
                    "background weight, class weighting (none / balanced), C and the threshold are chosen on 5-fold "
                    "out-of-fold predictions: maximise accuracy on the labelled conspiracy rows (covid-vaccine + "
-                   "hand-written) subject to at most 5% of background rows flagged. History: without background "
+                   "hand-written) subject to at most 5% of background rows flagged. v1.3 adds 200 hand-written rows on replacement / planned-invasion rhetoric, cover-up "
+                   "claims, control plots and 'two-tier policing' as a plan, with as many non-conspiracy posts on the "
+                   "same topics (news, fact-checks, policy criticism, questions). Weighting those rows 1 / 2 / 4 was "
+                   "measured: covid-vaccine held-back 0.652 / 0.629 / 0.689, PRCT 0.542 / 0.546 / 0.496, demo "
+                   "conspiracy recall 0.32 / 0.46 / 0.38; the out-of-fold objective picks 2 (0.767 vs 0.760 / 0.759) "
+                   "and that is what ships: the test figures were not used to choose. History: without background "
                    "negatives held-back covid-vaccine accuracy was 0.72 but 62% of PHEME news tweets were flagged; "
                    "v1.0 (embedding, mean-of-accuracy-and-news objective) shipped 0.65 / 1%. The >= 80% goal is "
                    "not reached; the covid-vaccine held-back set is 132 posts (one post = 0.8 points), so "
                    "differences of a few points between variants are noise.",
-                   "Main training set is small (covid-vaccine comments, 609 rows) plus ~100 hand-written examples; "
+                   "Main training set is small (covid-vaccine comments, 609 rows) plus ~420 hand-written examples; "
                    "non-COVID conspiracy narratives (e.g. 'great replacement') are learned mostly from hand-written "
-                   "rows and PRCT is out-of-domain evaluation (near chance: the head has not learned replacement "
-                   "rhetoric from ~60 hand-written rows). The covid-vaccine labels are noisy (personal adverse-event "
+                   "rows and PRCT is out-of-domain evaluation (still near chance, 0.55: the head has not learned "
+                   "replacement rhetoric in PRCT's style from ~35 hand-written replacement rows). About a third of "
+                   "hand-written non-conspiracy posts about the same topics (hotels, boats, 15-minute cities, digital "
+                   "ID) are flagged. The covid-vaccine labels are noisy (personal adverse-event "
                    "stories are labelled conspiracy). Criticism of authorities "
                    "is not conspiracy; expect errors on sarcasm and on posts that debunk conspiracies."),
     "mobilisation": ("Mobilisation (calls to gather / confront at a place or time)",
@@ -130,7 +151,9 @@ def _metrics_md(rows, groups) -> str:
 def _input_md(meta: dict) -> str:
     kind = meta.get("input", "embedding")
     if "members" in meta:
-        txt = (f"**Input: `{kind}`** - the mean of {len(meta['members'])} MLPs, one per encoder output: the 384-d "
+        per = ", ".join(f"{k} x{n}" for k, n in Counter(m["input"] for m in meta["members"]).items())
+        txt = (f"**Input: `{kind}`** - the mean of {len(meta['members'])} MLPs ({per}; one per seed and encoder "
+               "output) over the 384-d "
                "L2-normalised sentence vector (`embedding`) and/or the mean pools of all 6 transformer layers "
                "(`layers`, 2,304 values from the same forward pass, standardised with the stored training "
                "mean/scale). Callers pass `layers=` to `Heads.score` when any member reads them.")
