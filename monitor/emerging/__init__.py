@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 
 import numpy as np
 import sqlalchemy as sa
@@ -107,7 +107,8 @@ def _vectors(store: Store, rows: list[dict], embed: Callable[[list[str]], np.nda
 
 def run_window(store: Store, config: EmergingSettings, start: dt.datetime, now: dt.datetime, *,
                ignore_terms: Sequence[str] = (), min_confidence: float = 0.5,
-               embed: Callable[[list[str]], np.ndarray] | None = None) -> list[str]:
+               embed: Callable[[list[str]], np.ndarray] | None = None,
+               known_words: Collection[str] = ()) -> list[str]:
     """Cluster one day window (up to ``now``) and save it; returns the reportable cluster ids."""
     end = min(start + DAY, now)
     with store.transaction() as conn:
@@ -116,7 +117,8 @@ def run_window(store: Store, config: EmergingSettings, start: dt.datetime, now: 
 
     vectors = _vectors(store, rows, embed)
     found = stories(vectors, [r["text"] for r in rows], min_size=config.min_cluster_size,
-                    max_points=config.max_points, ignore_terms=ignore_terms) if len(rows) else []
+                    max_points=config.max_points, ignore_terms=ignore_terms,
+                    known_words=known_words) if len(rows) else []
     with store.transaction() as conn:
         places = _places(conn, [r["id"] for r in rows], min_confidence)
         window_stories = [_describe(f, rows, places, config) for f in found]
@@ -168,10 +170,14 @@ def find_emerging(service, now: dt.datetime, *, force_window: dt.datetime | None
         days = [first + k * DAY for k in range((today - first) // DAY + 1)]
     ignore = sorted(place_words(service.settings))
     embed = (lambda texts: service.scorer.embed(texts))
+    from classifiers.obfuscation import encoder_words  # a word it lacks is most often a name
+
+    known = encoder_words()
     reportable: list[str] = []
     for day in days:
         reportable = run_window(service.store, config, day, now, ignore_terms=ignore, embed=embed,
-                                min_confidence=service.settings.main.aggregation.min_confidence)
+                                min_confidence=service.settings.main.aggregation.min_confidence,
+                                known_words=known)
         log.info("emerging narratives", extra={"fields": {
             "window": day.date().isoformat(), "reportable": len(reportable),
             "ids": ",".join(reportable[:10])}})
