@@ -115,10 +115,10 @@ class Bench:
                               for q, r in zip(qids, results)]))
 
 
-def checkthat_map5(data_dir: str | Path = DEFAULT_DATA, encoder=None) -> float:
-    """MAP@5 on the CheckThat! 2022 2A English DEV split with the default ClaimIndex."""
+def checkthat_map5(data_dir: str | Path = DEFAULT_DATA, encoder=None) -> tuple[float, int]:
+    """(MAP@5, number of queries) on the CheckThat! 2022 2A English DEV split with the default ClaimIndex."""
     bench = Bench(Path(data_dir), encoder)
-    return bench.map5(bench.index())
+    return bench.map5(bench.index()), len(bench.qrels["dev"])
 
 
 def variants(bench: Bench) -> None:

@@ -29,9 +29,9 @@ def checkthat(ctx: evaluation.Context) -> list[evaluation.Row]:
     folder = Path(ctx.data) / "checkthat2022_task2a_en"
     if not folder.is_dir():
         return []
-    value = checkthat_map5(folder)
+    value, queries = checkthat_map5(folder)
     return [evaluation.Row("narratives", "CheckThat! 2022 2A EN dev MAP@5 (baseline 0.818 on test)",
-                           value, 0, "hybrid BM25 + embedding, logistic fusion fitted on train")]
+                           value, queries, "hybrid BM25 + embedding, logistic fusion fitted on train")]
 
 
 # Further metric functions, each ``fn(ctx: evaluation.Context) -> list[evaluation.Row]``.

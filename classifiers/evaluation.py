@@ -2,7 +2,7 @@
 benchmarks/quality.py). Every function here reads only test / held-back data.
 
 A metric function has the signature ``fn(ctx) -> list[Row]``; ``ctx`` carries the loaded heads, the data
-root and an ``embed(texts)`` callable. Add new ones to ``METRICS`` (e.g. narrative MAP@5 later).
+root and an ``embed(texts)`` callable. Add new ones to ``METRICS`` (benchmarks/quality.py adds CheckThat! MAP@5).
 """
 
 from __future__ import annotations
