@@ -204,7 +204,7 @@ def write_all(out: Path, rows, report: dict) -> None:
     for head, (title, arch, limits) in HEAD_TEXT.items():
         meta = json.loads((out / f"{head}.json").read_text())
         th = meta.get("thresholds", meta.get("threshold"))
-        body = [f"# {head} head - {title}", "", f"Version {meta['version']}, trained {today} by "
+        body = [f"# {head} head - {title}", "", f"Version {meta['version']}, trained {meta.get('trained', today)} by "
                 "`python -m classifiers.train` (deterministic seeds; weights in "
                 f"`{head}.safetensors`, metadata in `{head}.json`). Encoder: `{meta['encoder']}`.", "",
                 "## Model", "", arch, "", _input_md(meta), "",

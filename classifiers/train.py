@@ -1,7 +1,7 @@
 """Train the post-level heads, calibrate thresholds, evaluate on held-out data, write weights + model cards.
 
     python -m classifiers.train [--data ../shared/data] [--out classifiers/models] [--cache var/cache]
-                                [--feedback-db URL] [--cards-only]
+                                [--feedback-db URL] [--heads HEAD ...] [--cards-only]
 
 Only permissively licensed sets train the default heads (datasets.SOURCES); research-only / NC sets and the
 fictional demo feed are used for evaluation only. Each head may read either encoder output (``input`` in its
@@ -9,6 +9,10 @@ JSON): ``embedding`` (384-d sentence vector) or ``layers`` (6 x 384 per-layer me
 stored mean/scale); the choice is made on validation / out-of-fold data. Encoder outputs are cached under
 var/cache (git-ignored, one directory per feature kind) so warm reruns take a few minutes.
 ``--cards-only`` keeps the heads, evaluates them again and rewrites the model cards (after editing cards.py).
+``--heads mobilisation`` retrains that head alone (e.g. after adding rows to its data set) and keeps the others
+byte for byte: the int8 encoder's features of a text move slightly with its batch-mates, so a full retrain
+re-draws every head (HateXplain val's choices among near-equal candidates included) even when its data did
+not change.
 """
 
 from __future__ import annotations
@@ -340,6 +344,23 @@ def mobilisation_rows(data: Path, mob, hx) -> list:
     return rows
 
 
+HEADS = ("hate", "targets", "conspiracy", "mobilisation")
+
+
+def kept_report(out: Path, retrained) -> dict:
+    """The training report (metrics.json "train") of the heads that this run keeps as they are."""
+    path = out / "metrics.json"
+    keep = [h for h in HEADS if h not in retrained]
+    if not keep:
+        return {}
+    missing = [h for h in keep if not (out / f"{h}.json").exists()]
+    if missing or not path.exists():
+        raise SystemExit(f"{out}: no trained {', '.join(missing) or 'metrics.json'} to keep; "
+                         "train every head first (leave out --heads)")
+    old = json.loads(path.read_text()).get("train", {})
+    return {h: old[h] for h in keep if h in old}
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=D.DEFAULT_DATA)
@@ -351,6 +372,9 @@ def main(argv=None) -> None:
     ap.add_argument("--no-eval", action="store_true")
     ap.add_argument("--cards-only", action="store_true",
                     help="keep the heads in --out; evaluate them again and rewrite the model cards")
+    ap.add_argument("--heads", nargs="+", choices=HEADS, default=list(HEADS), metavar="HEAD",
+                    help=f"retrain only these heads ({', '.join(HEADS)}); the others in --out are kept as they are, "
+                         "and so are their cards' training data. words.json is rebuilt only with the hate head")
     ap.add_argument("--feedback-db", default=None, metavar="URL",
                     help="database URL: add analysts' verdicts (post_feedback) to the heads' training data")
     a = ap.parse_args(argv)
@@ -365,45 +389,54 @@ def main(argv=None) -> None:
     hx, contrast = D.hatexplain(a.data), D.hate_contrast()
     mob = D.mobilisation()
     fb = FB.training_examples(FB.load_feedback(a.feedback_db) if a.feedback_db else [])
-    # every head reads the post with leetspeak, masked and run-together words written out
-    readable = write_words(a.out, hate_rows(hx, contrast, normal_extras(a.data, mob) + fb["hate"]))
-    feats = {k: Features(cache, k, readable) for k in FEATURE_KINDS}  # candidate inputs; each head picks on val
     if not mob:
         raise SystemExit("classifiers/data/mobilisation.jsonl is missing")
+    report = kept_report(a.out, a.heads)
+    # every head reads the post with leetspeak, masked and run-together words written out; the word list is
+    # built from the hate head's training rows, so it changes only with that head
+    if "hate" in a.heads:
+        readable = write_words(a.out, hate_rows(hx, contrast, normal_extras(a.data, mob) + fb["hate"]))
+    else:
+        readable = Readable.from_file(a.out / "words.json")
+    feats = {k: Features(cache, k, readable) for k in FEATURE_KINDS}  # candidate inputs; each head picks on val
     print(f"data: hatexplain {len(hx)}, hate_contrast {len(contrast)}, mobilisation {len(mob)}, "
-          f"everyday_negatives {len(D.everyday_negatives())}")
+          f"everyday_negatives {len(D.everyday_negatives())}; training {', '.join(a.heads)}")
     print(f"analyst feedback: {', '.join(f'{k} {len(v)}' for k, v in fb.items())}")
-    report = {"hate": train_hate(feats, hx, contrast, a.out, ev, a.seed, normal_extras(a.data, mob) + fb["hate"]),
-              "targets": train_targets(feats, hx, contrast, a.out, ev)}
-    # Background negatives: PHEME rumour/news tweets and HateXplain normal/offensive posts (label 0). Without
-    # them the head flagged 62% of PHEME tweets and angry reviews; with a large weight it learns "news style
-    # = 0" and loses covid-vaccine accuracy. Weight, class weighting, input and threshold are tuned on
-    # out-of-fold predictions for labelled accuracy with at most 5% of background rows flagged.
-    background = [D.Example(r.text, 0, "train", "hatexplain") for r in hx if r.split == "train" and r.label < 2]
-    # the hand-written everyday local posts are background too: the population false alarms come from
-    everyday = [r for r in D.everyday_negatives() if r.split == "train"]
-    consp = [r for r in D.covid_vaccine_conspiracy(a.data) + D.pheme(a.data) + D.conspiracy_contrast()
-             if r.split != "test"] + background + everyday + fb["conspiracy"]
-    ws = {f"background x{p}": {"pheme": p, "hatexplain": p, "conspiracy_contrast": 2.0} for p in CONSP_BG}
-    report["conspiracy"] = train_binary(
-        "conspiracy", feats, consp, "accuracy", a.out, ev,
-        "hand-written conspiracy_contrast rows weighted 2; background (PHEME news, HateXplain normal/offensive) "
-        "down-weighted; threshold keeps OOF background false flags <= 5%", ws,
-        class_weights=(None, "balanced"), max_background_flagged=0.05, c_grid=CONSP_C,
-        background=("pheme", "hatexplain", "everyday_negatives"))
-    mrows = mobilisation_rows(a.data, mob, hx) + fb["mobilisation"]
-    mw = {f"generic negatives x{p}": {"hatexplain": p, "davidson": p, "pheme": p} for p in (0.5, 1.0)}
-    report["mobilisation"] = train_binary(
-        "mobilisation", feats, mrows, "f1", a.out, ev,
-        "hand-written mobilisation train split + hand-written everyday local posts (train split) + 300 each of "
-        "HateXplain normal, Davidson neither and PHEME tweets as generic negatives; F1 counts false alarms on "
-        "all of them", mw, background=("everyday_negatives", "hatexplain", "davidson", "pheme"), c_grid=MOB_C,
-        class_weights=("balanced",))  # a missed call costs more than a false alarm: calls weigh as much as all negatives
+    if "hate" in a.heads:
+        report["hate"] = train_hate(feats, hx, contrast, a.out, ev, a.seed, normal_extras(a.data, mob) + fb["hate"])
+    if "targets" in a.heads:
+        report["targets"] = train_targets(feats, hx, contrast, a.out, ev)
+    if "conspiracy" in a.heads:
+        # Background negatives: PHEME rumour/news tweets and HateXplain normal/offensive posts (label 0). Without
+        # them the head flagged 62% of PHEME tweets and angry reviews; with a large weight it learns "news style
+        # = 0" and loses covid-vaccine accuracy. Weight, class weighting, input and threshold are tuned on
+        # out-of-fold predictions for labelled accuracy with at most 5% of background rows flagged.
+        background = [D.Example(r.text, 0, "train", "hatexplain") for r in hx if r.split == "train" and r.label < 2]
+        # the hand-written everyday local posts are background too: the population false alarms come from
+        everyday = [r for r in D.everyday_negatives() if r.split == "train"]
+        consp = [r for r in D.covid_vaccine_conspiracy(a.data) + D.pheme(a.data) + D.conspiracy_contrast()
+                 if r.split != "test"] + background + everyday + fb["conspiracy"]
+        ws = {f"background x{p}": {"pheme": p, "hatexplain": p, "conspiracy_contrast": 2.0} for p in CONSP_BG}
+        report["conspiracy"] = train_binary(
+            "conspiracy", feats, consp, "accuracy", a.out, ev,
+            "hand-written conspiracy_contrast rows weighted 2; background (PHEME news, HateXplain normal/offensive) "
+            "down-weighted; threshold keeps OOF background false flags <= 5%", ws,
+            class_weights=(None, "balanced"), max_background_flagged=0.05, c_grid=CONSP_C,
+            background=("pheme", "hatexplain", "everyday_negatives"))
+    if "mobilisation" in a.heads:
+        mrows = mobilisation_rows(a.data, mob, hx) + fb["mobilisation"]
+        mw = {f"generic negatives x{p}": {"hatexplain": p, "davidson": p, "pheme": p} for p in (0.5, 1.0)}
+        report["mobilisation"] = train_binary(
+            "mobilisation", feats, mrows, "f1", a.out, ev,
+            "hand-written mobilisation train split + hand-written everyday local posts (train split) + 300 each of "
+            "HateXplain normal, Davidson neither and PHEME tweets as generic negatives; F1 counts false alarms on "
+            "all of them", mw, background=("everyday_negatives", "hatexplain", "davidson", "pheme"), c_grid=MOB_C,
+            class_weights=("balanced",))  # a missed call costs more than a false alarm: calls weigh as much as all negatives
     (a.out / "negativity.json").write_text(json.dumps({
         "head": "negativity", "version": "vader-3.3.2", "method": "VADER compound c in [-1,1]; score = (1 - c) / 2",
         "threshold": 0.525, "threshold_note": "compound <= -0.05, VADER's own 'negative' cut-off",
         "licence": "vaderSentiment: MIT"}, indent=2) + "\n")
-    report["train_seconds"] = round(time.time() - t0, 1)
+    report = {**{h: report[h] for h in HEADS if h in report}, "train_seconds": round(time.time() - t0, 1)}
     if not a.no_eval:
         write_cards(a, cache, readable, report)
     print(f"done in {time.time() - t0:.0f}s")
