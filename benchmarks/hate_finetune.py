@@ -148,9 +148,11 @@ def main(argv=None) -> int:
     from classifiers.obfuscation import Readable
 
     read = Readable.load()
-    hx, contrast = D.hatexplain(a.data), D.hate_contrast()
-    if not hx:
-        raise SystemExit(f"{a.data}: no HateXplain files (hatexplain/*.jsonl)")
+    try:
+        hx = D.hatexplain(a.data)
+    except FileNotFoundError as e:
+        raise SystemExit(f"{a.data}: no HateXplain data ({e.filename}); pass --data ../shared/data") from None
+    contrast = D.hate_contrast()
     train = [r for r in hx if r.split == "train"] + [r for r in contrast if r.split == "train"]
     sets = {"val": [r for r in hx if r.split == "val"], "test": [r for r in hx if r.split == "test"],
             "contrast": [r for r in contrast if r.split == "test"]}
@@ -174,16 +176,14 @@ def main(argv=None) -> int:
 
     fine_tune(branch, [read(r.text) for r in train], [r.label for r in train],
               [CONTRAST_WEIGHT if r.source == "hate_contrast" else 1.0 for r in train], a.epochs, lr, on_epoch)
-    tuned = {}
-    for m in np.arange(0.0, 1.01, 0.1):
-        f_val, th, to = F.calibrate_hate((1 - m) * head["val"] + m * best["probs"]["val"], y["val"])
-        tuned[round(float(m), 1)] = (f_val, th, to)
-    m = max(tuned, key=lambda k: tuned[k][0])
+    # mixture weight and thresholds by val macro-F1: (f_val, t_hate, t_off), weight
+    (_, *th_mix), m = max(((F.calibrate_hate((1 - m) * head["val"] + m * best["probs"]["val"], y["val"]), m)
+                           for m in np.round(np.arange(0.0, 1.01, 0.1), 1)), key=lambda z: z[0][0])
 
     print(f"\n{'model':<52} {'HateXplain test':>15} {'hate_contrast acc':>18}")
     rows = [("shipped hate head", head, head_th), (f"branch alone (epoch {best['epoch']}, argmax)", best["probs"], None),
-            (f"mixture {m} branch, thresholds {tuned[m][1]}/{tuned[m][2]} (val)",
-             {k: (1 - m) * head[k] + m * best["probs"][k] for k in sets}, tuned[m][1:])]
+            (f"mixture {m} branch, thresholds {th_mix[0]}/{th_mix[1]} (val)",
+             {k: (1 - m) * head[k] + m * best["probs"][k] for k in sets}, tuple(th_mix))]
     for name, p, th in rows:
         pred = {k: (p[k].argmax(1) if th is None else F.hate_decide(p[k], *th)) for k in ("test", "contrast")}
         print(f"{name:<52} {F.macro_f1(y['test'], pred['test']):>15.4f} "

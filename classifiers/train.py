@@ -349,15 +349,15 @@ HEADS = ("hate", "targets", "conspiracy", "mobilisation")
 
 def kept_report(out: Path, retrained) -> dict:
     """The training report (metrics.json "train") of the heads that this run keeps as they are."""
-    path = out / "metrics.json"
     keep = [h for h in HEADS if h not in retrained]
     if not keep:
         return {}
-    missing = [h for h in keep if not (out / f"{h}.json").exists()]
-    if missing or not path.exists():
-        raise SystemExit(f"{out}: no trained {', '.join(missing) or 'metrics.json'} to keep; "
-                         "train every head first (leave out --heads)")
-    old = json.loads(path.read_text()).get("train", {})
+    # the heads first, then their report and (with the hate head) the word list every head reads through
+    missing = [h for h in keep if not (out / f"{h}.json").exists()] or \
+        [f for f in ["metrics.json"] + (["words.json"] if "hate" in keep else []) if not (out / f).exists()]
+    if missing:
+        raise SystemExit(f"{out}: no trained {', '.join(missing)} to keep; train every head first (leave out --heads)")
+    old = json.loads((out / "metrics.json").read_text()).get("train", {})
     return {h: old[h] for h in keep if h in old}
 
 
@@ -395,7 +395,8 @@ def main(argv=None) -> None:
     # every head reads the post with leetspeak, masked and run-together words written out; the word list is
     # built from the hate head's training rows, so it changes only with that head
     if "hate" in a.heads:
-        readable = write_words(a.out, hate_rows(hx, contrast, normal_extras(a.data, mob) + fb["hate"]))
+        hate_extras = normal_extras(a.data, mob) + fb["hate"]
+        readable = write_words(a.out, hate_rows(hx, contrast, hate_extras))
     else:
         readable = Readable.from_file(a.out / "words.json")
     feats = {k: Features(cache, k, readable) for k in FEATURE_KINDS}  # candidate inputs; each head picks on val
@@ -403,7 +404,7 @@ def main(argv=None) -> None:
           f"everyday_negatives {len(D.everyday_negatives())}; training {', '.join(a.heads)}")
     print(f"analyst feedback: {', '.join(f'{k} {len(v)}' for k, v in fb.items())}")
     if "hate" in a.heads:
-        report["hate"] = train_hate(feats, hx, contrast, a.out, ev, a.seed, normal_extras(a.data, mob) + fb["hate"])
+        report["hate"] = train_hate(feats, hx, contrast, a.out, ev, a.seed, hate_extras)
     if "targets" in a.heads:
         report["targets"] = train_targets(feats, hx, contrast, a.out, ev)
     if "conspiracy" in a.heads:
