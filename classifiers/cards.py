@@ -99,7 +99,9 @@ HEAD_TEXT = {
                 "annotation) and the hate_contrast train split, so it has seen ~1,100 toxic posts. Jewish is filed "
                 "under religion. Lexicon hits are not context-aware."),
     "conspiracy": ("Conspiracy framing",
-                   "Logistic regression over the encoder features (input kind chosen out-of-fold; see Input). PHEME "
+                   "The mean of three 1-hidden-layer MLPs (256 ReLU, seeds 0-2, float16 weights) or a logistic "
+                   "regression over the encoder features, whichever wins out of fold (see Input and the candidates in "
+                   "conspiracy.json). PHEME "
                    "breaking-news rumour tweets and HateXplain normal/offensive posts are down-weighted background "
                    "negatives so ordinary news and angry-but-not-conspiratorial posts are not flagged; the "
                    "hand-written everyday local posts are background at full weight (local chatter is where false "
@@ -114,15 +116,26 @@ HEAD_TEXT = {
                    "conspiracy recall 0.32 / 0.46 / 0.38; the out-of-fold objective picks 2 (0.767 vs 0.760 / 0.759) "
                    "and that is what ships: the test figures were not used to choose. History: without background "
                    "negatives held-back covid-vaccine accuracy was 0.72 but 62% of PHEME news tweets were flagged; "
-                   "v1.0 (embedding, mean-of-accuracy-and-news objective) shipped 0.65 / 1%. The >= 80% goal is "
+                   "v1.0 (embedding, mean-of-accuracy-and-news objective) shipped 0.65 / 1%. v1.5 adds the MLP "
+                   "candidates (and background weight 0.1) to the same out-of-fold choice, which picks the MLP "
+                   "(accuracy 0.806 vs 0.763 for the best logistic; covid-vaccine rows 0.721 vs 0.673, hand-written "
+                   "rows 0.902 vs 0.864). Held out, v1.3 logistic -> v1.5 MLP: covid-vaccine 0.629 -> 0.697, "
+                   "conspiracy_contrast 0.827 -> 0.864, PRCT 0.546 -> 0.536, PHEME not flagged 0.962 -> 0.992, demo "
+                   "precision 0.849 -> 0.975 and recall 0.457 -> 0.356 (chatter flagged 1.7% -> 0.1%; rumour posts "
+                   "67% -> 55%; asylum-hotel posts 7 -> 3 of 10, 15-minute-city posts 4 -> 1 of 7). It is sharper: "
+                   "fewer false alarms, and fewer of the fictional feed's UK narrative posts reach the threshold. "
+                   "The >= 80% goal is "
                    "not reached; the covid-vaccine held-back set is 132 posts (one post = 0.8 points), so "
                    "differences of a few points between variants are noise.",
                    "Main training set is small (covid-vaccine comments, 609 rows) plus ~420 hand-written examples; "
                    "non-COVID conspiracy narratives (e.g. 'great replacement') are learned mostly from hand-written "
                    "rows and PRCT is out-of-domain evaluation (still near chance, 0.55: the head has not learned "
-                   "replacement rhetoric in PRCT's style from ~35 hand-written replacement rows). About a third of "
+                   "replacement rhetoric in PRCT's style from ~35 hand-written replacement rows). About 30% of "
                    "hand-written non-conspiracy posts about the same topics (hotels, boats, 15-minute cities, digital "
-                   "ID) are flagged. The covid-vaccine labels are noisy (personal adverse-event "
+                   "ID) are flagged (news_or_opinion above). The v1.5 MLP scores most posts near 0 or 1, so moving "
+                   "the threshold changes little; it misses more local false-narrative posts written as plain claims "
+                   "('they get the houses first') than v1.3 did. Known narratives are named by the narrative "
+                   "matcher (config/narratives.yaml), not by this head. The covid-vaccine labels are noisy (personal adverse-event "
                    "stories are labelled conspiracy). Criticism of authorities "
                    "is not conspiracy; expect errors on sarcasm and on posts that debunk conspiracies."),
     "mobilisation": ("Mobilisation (calls to gather / confront at a place or time)",
@@ -184,7 +197,7 @@ def _input_md(meta: dict) -> str:
         best = {}
         for c in meta["candidates"]:
             k = c["input"]
-            v = [x for n, x in c.items() if n not in ("input", "weighting", "class_weight", "C", "threshold")][0]
+            v = [x for n, x in c.items() if n not in ("input", "weighting", "class_weight", "model", "C", "hidden", "threshold")][0]
             best[k] = max(best.get(k, -1.0), v)
         txt += f" Best out-of-fold objective per input kind: `{json.dumps(best)}`."
     return txt

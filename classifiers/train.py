@@ -32,7 +32,7 @@ from . import fitting as F
 from .embed_cache import FEATURE_KINDS, EmbeddingCache
 from .obfuscation import Readable, build_counts
 
-VERSION = "1.4"  # heads written by this run; heads kept by --heads keep their own version
+VERSION = "1.5"  # heads written by this run; heads kept by --heads keep their own version
 LEXICON = {  # explicit group terms raise a target score to 1.0 (groups with little training data)
     "gender_identity": ["trans", "transgender", "transgenders", "transwom[ae]n", "transm[ae]n", "trannys?", "trannies",
                         "non-binary", "nonbinary", "enby", "genderfluid"],
@@ -93,7 +93,7 @@ class Features:
 
 
 C_GRID = {"embedding": (0.5, 2.0, 8.0, 32.0), "layers": (0.003, 0.01, 0.03, 0.1)}  # logistic C per input kind
-CONSP_BG = (0.01, 0.03)  # background sample weights tried for the conspiracy head (0.1 was worse out-of-fold)
+CONSP_BG = (0.01, 0.03, 0.1)  # background sample weights tried for the conspiracy head (0.1: for the MLP)
 CONSP_C = {"embedding": (2.0, 8.0), "layers": (0.003, 0.01)}
 MOB_C = {"embedding": (8.0, 32.0), "layers": (0.01, 0.03, 0.1)}
 HATE_SEEDS = 3  # MLPs per input kind, averaged
@@ -253,13 +253,28 @@ def train_targets(feats: dict, hx, contrast, out: Path, enc_version: str) -> dic
 
 
 GRID = np.round(np.arange(0.05, 0.96, 0.01), 2)
+MLP_SEEDS = 3  # an MLP candidate of a binary head is the mean of this many seeds, as in the hate head
+
+
+def _fit(model: tuple, x, y, weights, class_weight) -> list:
+    """Members (each a list of (weight, bias) layers) of one candidate: ("logistic", C) or ("mlp", hidden)."""
+    if model[0] == "logistic":
+        return [[F.logistic(x, y, c=model[1], sample_weight=weights, class_weight=class_weight)]]
+    return [F.train_mlp(x, y, 1, hidden=model[1], epochs=20, batch=128, seed=s, sample_weight=weights)
+            for s in range(MLP_SEEDS)]
+
+
+def _predict(members: list, x) -> np.ndarray:
+    return np.mean([F.forward(m, x, "sigmoid")[:, 0] for m in members], axis=0)
 
 
 def train_binary(name, feats: dict, rows, objective, out: Path, enc_version: str, note: str,
                  weightings: dict[str, dict[str, float]] | None = None, background=("pheme", "hatexplain"),
-                 class_weights=(None,), max_background_flagged: float | None = None, c_grid: dict | None = None) -> dict:
-    """Logistic head. Input kind, C, per-source sample weighting, class weighting and the threshold are chosen
-    on 5-fold out-of-fold (OOF) predictions over the training rows.
+                 class_weights=(None,), max_background_flagged: float | None = None, c_grid: dict | None = None,
+                 mlp_inputs: tuple[str, ...] = ()) -> dict:
+    """Logistic head, or with ``mlp_inputs`` also the mean of ``MLP_SEEDS`` one-hidden-layer MLPs over those
+    input kinds as candidates. Model, input kind, C, per-source sample weighting, class weighting and the
+    threshold are chosen on 5-fold out-of-fold (OOF) predictions over the training rows.
 
     ``background``: sources whose rows are generic negatives (news tweets, everyday posts...). Objectives:
     "f1" = F1 over all rows (background false alarms count against precision); "news_balanced" = mean of
@@ -287,39 +302,60 @@ def train_binary(name, feats: dict, rows, objective, out: Path, enc_version: str
         for wname, wmap in (weightings or {"uniform": {}}).items():
             weights = np.array([wmap.get(r.source, 1.0) for r in rows])
             for cw in class_weights:
-                for c in (c_grid or C_GRID)[kind]:
+                models = [("logistic", c) for c in (c_grid or C_GRID)[kind]]
+                if kind in mlp_inputs and cw is None:  # the labelled rows are about balanced already
+                    models.append(("mlp", HATE_HIDDEN))
+                for model in models:
                     oof = np.zeros(len(y))
                     for k in range(5):
-                        wk, bk = F.logistic(x[fold != k], y[fold != k], c=c, sample_weight=weights[fold != k],
-                                            class_weight=cw)
-                        oof[fold == k] = F.forward([(wk, bk)], x[fold == k], "sigmoid")[:, 0]
+                        members = _fit(model, x[fold != k], y[fold != k], weights[fold != k], cw)
+                        oof[fold == k] = _predict(members, x[fold == k])
                     vals = [score(oof, t) for t in GRID]
                     i = int(np.argmax(vals))
-                    tried.append({"input": kind, "weighting": wname, "class_weight": cw or "none", "C": c,
+                    tried.append({"input": kind, "weighting": wname, "class_weight": cw or "none",
+                                  "model": model[0], ("C" if model[0] == "logistic" else "hidden"): model[1],
                                   "threshold": float(GRID[i]), objective: round(vals[i], 4)})
                     if best is None or vals[i] > best[0]:
-                        best = (vals[i], kind, c, float(GRID[i]), wname, cw, weights, x, std, oof)
-    val, kind, c, t, wname, cw, weights, x, std, oof = best
+                        best = (vals[i], kind, model, float(GRID[i]), wname, cw, weights, x, std, oof)
+                    print(f"    {name}[{kind}, {wname}, {cw or 'no'} class weight, {model[0]} {model[1]}]: OOF "
+                          f"{objective} {vals[i]:.4f} at {GRID[i]} ({time.time() - t0:.0f}s)", flush=True)
+    val, kind, model, t, wname, cw, weights, x, std, oof = best
     s = F.binary_scores(y[~bg], oof[~bg], t)
     curve = [{"threshold": float(tt), "labelled_accuracy": round(F.binary_scores(y[~bg], oof[~bg], tt)["accuracy"], 4),
               "labelled_f1": round(F.binary_scores(y[~bg], oof[~bg], tt)["f1"], 4),
               "background_flagged": round(float(np.mean(oof[bg] >= tt)), 4) if bg.any() else None}
              for tt in np.round(np.arange(0.10, 0.91, 0.05), 2)]
-    w, b = F.logistic(x, y, c=c, sample_weight=weights, class_weight=cw)
-    _save(out, name, [(w, b)], {
-        "output": "sigmoid", "labels": [name], "encoder": enc_version, "input": kind, "threshold": t, "C": c,
+    members = _fit(model, x, y, weights, cw)
+    if model[0] == "logistic":
+        layers, extra, fit_meta = members[0], None, {"C": model[1]}
+    else:  # several members: tensors m{j}.*, float16 weights as in the hate head (halves the file)
+        layers, extra, fit_meta = [], {}, {"members": [], "mlp": {
+            "hidden": model[1], "dropout": 0.5, "weight_decay": 0.01, "epochs": 20, "seeds": list(range(MLP_SEEDS)),
+            "members": "mean of the members' probabilities"}}
+        for j, member in enumerate(members):
+            for i, (wi, bi) in enumerate(member):
+                extra[f"m{j}.layer{i}.weight"] = np.ascontiguousarray(wi, dtype=np.float16)
+                extra[f"m{j}.layer{i}.bias"] = np.ascontiguousarray(bi, dtype=np.float32)
+            if std is not None:
+                extra[f"m{j}.input.mean"], extra[f"m{j}.input.scale"] = (np.ascontiguousarray(v, np.float32)
+                                                                        for v in std)
+            fit_meta["members"].append({"input": kind, "layers": len(member), "input_standardised": std is not None})
+    _save(out, name, layers, {
+        "output": "sigmoid", "labels": [name], "encoder": enc_version, "input": kind, "threshold": t,
+        "model": model[0], **fit_meta,
         "class_weight": cw or "none", "sample_weights": (weightings or {}).get(wname, {}),
-        "calibration": f"input kind, C, source and class weighting and threshold chosen by {objective} of 5-fold "
+        "calibration": f"model, input kind, C, source and class weighting and threshold chosen by {objective} of 5-fold "
                        "out-of-fold predictions on the training rows"
                        + (f", subject to <= {max_background_flagged:.0%} of background rows "
                           f"({', '.join(background)}) flagged" if max_background_flagged is not None else ""),
         "oof": {objective: round(val, 4), **{k: round(v, 4) for k, v in s.items() if k != "n"},
                 "background_flagged": round(float(np.mean(oof[bg] >= t)), 4) if bg.any() else None},
         "oof_tradeoff_curve": curve, "candidates": tried,
-        "training_data": _summary(rows, None), "note": note, "trained": dt.date.today().isoformat()}, std=std)
-    print(f"  {name}: input {kind}, C {c}, weighting {wname}, class_weight {cw}, threshold {t}, "
+        "training_data": _summary(rows, None), "note": note, "trained": dt.date.today().isoformat()},
+        extra, std=std if model[0] == "logistic" else None)
+    print(f"  {name}: input {kind}, {model[0]} {model[1]}, weighting {wname}, class_weight {cw}, threshold {t}, "
           f"OOF {objective} {val:.4f} ({len(tried)} candidates, {time.time() - t0:.0f}s)")
-    return {"input": kind, "C": c, "threshold": t, "weighting": wname, "class_weight": cw or "none",
+    return {"input": kind, "model": model[0], **fit_meta, "threshold": t, "weighting": wname, "class_weight": cw or "none",
             "oof_objective": val, "oof": s, "oof_tradeoff_curve": curve, "n_train": len(rows)}
 
 
@@ -423,7 +459,7 @@ def main(argv=None) -> None:
             "hand-written conspiracy_contrast rows weighted 2; background (PHEME news, HateXplain normal/offensive) "
             "down-weighted; threshold keeps OOF background false flags <= 5%", ws,
             class_weights=(None, "balanced"), max_background_flagged=0.05, c_grid=CONSP_C,
-            background=("pheme", "hatexplain", "everyday_negatives"))
+            background=("pheme", "hatexplain", "everyday_negatives"), mlp_inputs=("layers",))
     if "mobilisation" in a.heads:
         mrows = mobilisation_rows(a.data, mob, hx) + fb["mobilisation"]
         mw = {f"generic negatives x{p}": {"hatexplain": p, "davidson": p, "pheme": p} for p in (0.5, 1.0)}

@@ -1,0 +1,63 @@
+"""``train_binary`` chooses between logistic and MLP candidates on out-of-fold predictions and writes a head the
+service loads. Small synthetic features stand in for the encoder, so these run in seconds."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from classifiers import datasets as D
+from classifiers import fitting as F
+from classifiers import train
+from classifiers.heads import Head
+from safetensors.numpy import load_file
+
+
+class Points:
+    """Stands in for ``train.Features``: each text names a row of a fixed array of 'layers' features."""
+
+    def __init__(self, x):
+        self.x = x
+
+    def fit(self, texts):
+        x = self.x[[int(t) for t in texts]]
+        std = F.standardiser(x)
+        return (x - std[0]) / std[1], std
+
+
+def _rows(y):
+    return [D.Example(str(i), int(v), "train", "covid_vaccine_conspiracy") for i, v in enumerate(y)]
+
+
+def _train(tmp_path, x, y, **kw):
+    report = train.train_binary("conspiracy", {"layers": Points(x)}, _rows(y), "accuracy", tmp_path, "stand-in",
+                                "synthetic", c_grid={"layers": (1.0,)}, **kw)
+    meta = json.loads((tmp_path / "conspiracy.json").read_text())
+    return report, meta, Head("conspiracy", load_file(str(tmp_path / "conspiracy.safetensors")), meta)
+
+
+def test_an_mlp_is_chosen_when_the_classes_are_not_linearly_separable(tmp_path):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(400, 4)).astype(np.float32)
+    y = (x[:, 0] * x[:, 1] > 0).astype(int)  # XOR of two signs: no line separates it
+    report, meta, head = _train(tmp_path, x, y, mlp_inputs=("layers",))
+    logistic = max(c["accuracy"] for c in meta["candidates"] if c["model"] == "logistic")
+    assert report["model"] == meta["model"] == "mlp"
+    assert report["oof_objective"] > logistic + 0.2
+    assert len(meta["members"]) == train.MLP_SEEDS and meta["mlp"]["hidden"] == train.HATE_HIDDEN
+    # the written head (float16 weights, its own standardisation) scores fresh points as it was trained
+    fresh = rng.normal(size=(300, 4)).astype(np.float32)
+    p = head.predict(fresh)[:, 0]
+    assert np.mean((p >= meta["threshold"]) == (fresh[:, 0] * fresh[:, 1] > 0)) > 0.75  # logistic: about 0.5
+
+
+def test_a_linear_problem_keeps_the_single_layer_logistic_head(tmp_path):
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(300, 4)).astype(np.float32)
+    y = (x[:, 0] + 0.5 * x[:, 2] > 0).astype(int)
+    report, meta, head = _train(tmp_path, x, y)  # no mlp_inputs: logistic only, as before
+    assert report["model"] == "logistic" and meta["C"] == 1.0 and meta["layers"] == 1
+    assert {c["model"] for c in meta["candidates"]} == {"logistic"}
+    p = head.predict(x)[:, 0]
+    assert np.mean((p >= meta["threshold"]) == y) > 0.95
