@@ -4,6 +4,7 @@ tests/test_demo_alerts.py and tests/test_emerging_demo.py.)"""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from pathlib import Path
@@ -125,6 +126,28 @@ def test_saved_windows_keep_ids_across_days_and_reruns(store):
     assert first == again == second == "em-20261120-1"
     [item] = current(store, nxt + dt.timedelta(hours=21))
     assert (item.id, item.size, item.growth, item.localities) == ("em-20261120-1", 24, 8, {"workington": 24})
+
+
+def test_a_day_below_the_line_does_not_replace_what_a_reported_story_showed(store):
+    v = np.eye(8, dtype=np.float32)[0]
+    kwargs = dict(window="day", track_for=dt.timedelta(days=7), cosine=0.7, terms=3)
+    nxt, after = DAY + dt.timedelta(days=1), DAY + dt.timedelta(days=2)
+    reported = dataclasses.replace(_story(v, 14, True, DAY), found=Found(tuple(range(14)), v, ("riverside", "hotel"),
+                                                                         ("Riverside Hotel Saturday 2pm",)))
+    quiet = dataclasses.replace(_story(v, 9, False, nxt), found=Found(tuple(range(9)), v, ("bus", "timetable"),
+                                                                      ("They're cutting the evening bus",)))
+    louder = dataclasses.replace(_story(v, 20, True, after), found=Found(tuple(range(20)), v, ("riverside", "today"),
+                                                                         ("2pm TODAY Riverside Hotel",)))
+    with store.transaction() as conn:
+        ids = [save_window(conn, [s], start=s.first_at, local_day=s.first_at.date(), now=s.last_at, **kwargs)[0]
+               for s in (reported, quiet)]
+        kept = conn.execute(sa.select(narrative_clusters)).mappings().one()
+        ids += save_window(conn, [louder], start=after, local_day=after.date(), now=louder.last_at, **kwargs)
+        shown = conn.execute(sa.select(narrative_clusters)).mappings().one()
+    assert len(set(ids)) == 1
+    assert (kept["excerpts"], kept["terms"]) == (["Riverside Hotel Saturday 2pm"], ["riverside", "hotel"])
+    assert kept["last_seen"] == quiet.last_at  # the quiet day still counts as seen
+    assert shown["excerpts"] == ["2pm TODAY Riverside Hotel"]  # a reportable day does replace them
 
 
 # -- amplification ---------------------------------------------------------------------------

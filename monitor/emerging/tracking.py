@@ -4,7 +4,11 @@ A story found today is the same emerging narrative as one seen in the last ``tra
 their centroids are close (cosine >= ``match_cosine``) or they share ``match_terms`` of their
 distinctive terms; each earlier cluster takes at most one of today's stories, best match
 first. Re-running a window (the day is still under way) replaces that window's rows, so the
-ids found earlier in the day are kept and sizes are always the window's whole count.
+ids found earlier in the day are kept and sizes are always the window's whole count. Once a
+story has been above the reporting line, a window below it counts towards the story's history
+but does not replace the centroid, terms and excerpts officers were shown (on the demo week a
+small cluster of chatter continued the Riverside Hotel story by centroid and would otherwise
+have shown bus-timetable posts as that story's excerpts).
 """
 
 from __future__ import annotations
@@ -104,6 +108,8 @@ def save_window(conn: sa.Connection, stories: Sequence[WindowStory], *, start: d
         else:
             row = conn.execute(sa.select(narrative_clusters.c.first_seen, narrative_clusters.c.last_seen)
                                .where(narrative_clusters.c.id == cluster_id)).one()
+            if not story.reportable and _was_reported(conn, cluster_id):
+                values = {}  # a quieter day below the line keeps what officers were shown
             conn.execute(sa.update(narrative_clusters).where(narrative_clusters.c.id == cluster_id)
                          .values(first_seen=min(row.first_seen, story.first_at),
                                  last_seen=max(row.last_seen, story.last_at), **values))
@@ -113,3 +119,8 @@ def save_window(conn: sa.Connection, stories: Sequence[WindowStory], *, start: d
             platforms=story.platforms, computed_at=now))
         out.append(cluster_id)
     return out
+
+
+def _was_reported(conn: sa.Connection, cluster_id: str) -> bool:
+    return conn.execute(sa.select(cluster_windows.c.cluster_id).where(
+        cluster_windows.c.cluster_id == cluster_id, cluster_windows.c.reportable.is_(True)).limit(1)).first() is not None
