@@ -57,6 +57,21 @@ def _save(out: Path, name: str, layers, meta: dict, extra: dict | None = None, s
     (out / f"{name}.json").write_text(json.dumps(meta, indent=2) + "\n")
 
 
+def _members(members) -> tuple[dict, list[dict]]:
+    """Tensors ``m{j}.*`` and the ``members`` metadata of a head that averages several members, each given as
+    (layers, std or None, input kind). Weights are float16 (halves the file), biases and scaling float32."""
+    tensors, meta = {}, []
+    for j, (layers, std, kind) in enumerate(members):
+        for i, (w, b) in enumerate(layers):
+            tensors[f"m{j}.layer{i}.weight"] = np.ascontiguousarray(w, dtype=np.float16)
+            tensors[f"m{j}.layer{i}.bias"] = np.ascontiguousarray(b, dtype=np.float32)
+        if std is not None:
+            tensors[f"m{j}.input.mean"], tensors[f"m{j}.input.scale"] = (np.ascontiguousarray(v, np.float32)
+                                                                         for v in std)
+        meta.append({"input": kind, "layers": len(layers), "input_standardised": std is not None})
+    return tensors, meta
+
+
 def _summary(rows, weights=None) -> dict:
     s: dict = {}
     for i, r in enumerate(rows):
@@ -175,15 +190,8 @@ def train_hate(feats: dict, hx, contrast, out: Path, enc_version: str, seed: int
     (f_val, t_hate, t_off), mix, kinds = best
     extra = {"ngram.idf": idf.astype(np.float16), "ngram.weight": lr.coef_.T.astype(np.float16),
              "ngram.bias": lr.intercept_.astype(np.float32)}
-    member_meta = []
-    for j, key in enumerate(kinds):
-        (layers, std, _), k = members[key], key[0]
-        for i, (wi, bi) in enumerate(layers):
-            extra[f"m{j}.layer{i}.weight"] = np.ascontiguousarray(wi, dtype=np.float16)  # halves the file
-            extra[f"m{j}.layer{i}.bias"] = np.ascontiguousarray(bi, dtype=np.float32)
-        if std is not None:
-            extra[f"m{j}.input.mean"], extra[f"m{j}.input.scale"] = (np.ascontiguousarray(v, np.float32) for v in std)
-        member_meta.append({"input": k, "layers": len(layers), "input_standardised": std is not None})
+    member_tensors, member_meta = _members([(members[key][0], members[key][1], key[0]) for key in kinds])
+    extra.update(member_tensors)
     kind = "+".join(dict.fromkeys(k for k, _ in kinds))
     _save(out, "hate", [], {
         "output": "softmax", "labels": list(D.HATE_CLASSES), "encoder": enc_version, "input": kind,
@@ -328,18 +336,11 @@ def train_binary(name, feats: dict, rows, objective, out: Path, enc_version: str
     members = _fit(model, x, y, weights, cw)
     if model[0] == "logistic":
         layers, extra, fit_meta = members[0], None, {"C": model[1]}
-    else:  # several members: tensors m{j}.*, float16 weights as in the hate head (halves the file)
-        layers, extra, fit_meta = [], {}, {"members": [], "mlp": {
+    else:  # several members, written as the hate head's are
+        extra, member_meta = _members([(member, std, kind) for member in members])
+        layers, fit_meta = [], {"members": member_meta, "mlp": {
             "hidden": model[1], "dropout": 0.5, "weight_decay": 0.01, "epochs": 20, "seeds": list(range(MLP_SEEDS)),
             "members": "mean of the members' probabilities"}}
-        for j, member in enumerate(members):
-            for i, (wi, bi) in enumerate(member):
-                extra[f"m{j}.layer{i}.weight"] = np.ascontiguousarray(wi, dtype=np.float16)
-                extra[f"m{j}.layer{i}.bias"] = np.ascontiguousarray(bi, dtype=np.float32)
-            if std is not None:
-                extra[f"m{j}.input.mean"], extra[f"m{j}.input.scale"] = (np.ascontiguousarray(v, np.float32)
-                                                                        for v in std)
-            fit_meta["members"].append({"input": kind, "layers": len(member), "input_standardised": std is not None})
     _save(out, name, layers, {
         "output": "sigmoid", "labels": [name], "encoder": enc_version, "input": kind, "threshold": t,
         "model": model[0], **fit_meta,
