@@ -109,6 +109,7 @@ class Features:
 
 C_GRID = {"embedding": (0.5, 2.0, 8.0, 32.0), "layers": (0.003, 0.01, 0.03, 0.1)}  # logistic C per input kind
 CONSP_BG = (0.01, 0.03, 0.1)  # background sample weights tried for the conspiracy head (0.1: for the MLP)
+CONSP_EVERYDAY_CAP = 0.01  # at most 1% of the everyday local posts flagged out of fold (4 of the 460 train rows)
 CONSP_C = {"embedding": (2.0, 8.0), "layers": (0.003, 0.01)}
 MOB_C = {"embedding": (8.0, 32.0), "layers": (0.01, 0.03, 0.1)}
 HATE_SEEDS = 3  # MLPs per input kind, averaged
@@ -279,7 +280,7 @@ def _predict(members: list, x) -> np.ndarray:
 def train_binary(name, feats: dict, rows, objective, out: Path, enc_version: str, note: str,
                  weightings: dict[str, dict[str, float]] | None = None, background=("pheme", "hatexplain"),
                  class_weights=(None,), max_background_flagged: float | None = None, c_grid: dict | None = None,
-                 mlp_inputs: tuple[str, ...] = ()) -> dict:
+                 mlp_inputs: tuple[str, ...] = (), max_flagged_by_source: dict[str, float] | None = None) -> dict:
     """Logistic head, or with ``mlp_inputs`` also the mean of ``MLP_SEEDS`` one-hidden-layer MLPs over those
     input kinds as candidates. Model, input kind, C, per-source sample weighting, class weighting and the
     threshold are chosen on 5-fold out-of-fold (OOF) predictions over the training rows.
@@ -288,14 +289,19 @@ def train_binary(name, feats: dict, rows, objective, out: Path, enc_version: str
     "f1" = F1 over all rows (background false alarms count against precision); "news_balanced" = mean of
     accuracy on the labelled (non-background) rows and the share of background rows left unflagged;
     "accuracy" = accuracy on the labelled rows. With ``max_background_flagged`` only thresholds whose OOF
-    background flag rate is at most that value are eligible."""
+    background flag rate is at most that value are eligible; ``max_flagged_by_source`` caps the OOF flag rate of
+    one source's negatives the same way (a small set the pooled rate would hardly see, e.g. everyday posts)."""
     texts = [r.text for r in rows]
     y = np.array([r.label for r in rows])
     bg = np.array([r.source in background for r in rows])
     fold = F.folds(len(rows), seed=1)
+    capped = {src: (np.array([r.source == src and r.label == 0 for r in rows]), cap)
+              for src, cap in (max_flagged_by_source or {}).items()}
 
     def score(p, t):
         if max_background_flagged is not None and bg.any() and np.mean(p[bg] >= t) > max_background_flagged:
+            return -1.0
+        if any(m.any() and np.mean(p[m] >= t) > cap for m, cap in capped.values()):
             return -1.0
         if objective == "news_balanced":
             return 0.5 * F.binary_scores(y[~bg], p[~bg], t)["accuracy"] + 0.5 * float(np.mean(p[bg] < t))
@@ -348,9 +354,11 @@ def train_binary(name, feats: dict, rows, objective, out: Path, enc_version: str
         "calibration": f"model, input kind, C, source and class weighting and threshold chosen by {objective} of 5-fold "
                        "out-of-fold predictions on the training rows"
                        + (f", subject to <= {max_background_flagged:.0%} of background rows "
-                          f"({', '.join(background)}) flagged" if max_background_flagged is not None else ""),
+                          f"({', '.join(background)}) flagged" if max_background_flagged is not None else "")
+                       + "".join(f" and <= {cap:.0%} of {src} rows" for src, (_, cap) in capped.items()),
         "oof": {objective: round(val, 4), **{k: round(v, 4) for k, v in s.items() if k != "n"},
-                "background_flagged": round(float(np.mean(oof[bg] >= t)), 4) if bg.any() else None},
+                "background_flagged": round(float(np.mean(oof[bg] >= t)), 4) if bg.any() else None,
+                **{f"{src}_flagged": round(float(np.mean(oof[m] >= t)), 4) for src, (m, _) in capped.items()}},
         "oof_tradeoff_curve": curve, "candidates": tried,
         "training_data": _summary(rows, None), "note": note, "trained": dt.date.today().isoformat()},
         extra, std=std if model[0] == "logistic" else None)
@@ -460,7 +468,8 @@ def main(argv=None) -> None:
             "hand-written conspiracy_contrast rows weighted 2; background (PHEME news, HateXplain normal/offensive) "
             "down-weighted; threshold keeps OOF background false flags <= 5%", ws,
             class_weights=(None, "balanced"), max_background_flagged=0.05, c_grid=CONSP_C,
-            background=("pheme", "hatexplain", "everyday_negatives"), mlp_inputs=("layers",))
+            background=("pheme", "hatexplain", "everyday_negatives"), mlp_inputs=("layers",),
+            max_flagged_by_source={"everyday_negatives": CONSP_EVERYDAY_CAP})
     if "mobilisation" in a.heads:
         mrows = mobilisation_rows(a.data, mob, hx) + fb["mobilisation"]
         mw = {f"generic negatives x{p}": {"hatexplain": p, "davidson": p, "pheme": p} for p in (0.5, 1.0)}

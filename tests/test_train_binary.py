@@ -61,3 +61,33 @@ def test_a_linear_problem_keeps_the_single_layer_logistic_head(tmp_path):
     assert {c["model"] for c in meta["candidates"]} == {"logistic"}
     p = head.predict(x)[:, 0]
     assert np.mean((p >= meta["threshold"]) == y) > 0.95
+
+
+def test_a_per_source_cap_keeps_a_small_set_of_everyday_posts_unflagged(tmp_path):
+    # 40 everyday posts sit where the positives are: the pooled background rate (with 400 news rows far
+    # away) would hardly notice them being flagged, the per-source cap does
+    rng = np.random.default_rng(2)
+    labelled = rng.normal(size=(400, 2)).astype(np.float32)
+    y = (labelled[:, 0] + 0.7 * rng.normal(size=400) > 0).astype(int)
+    news = (rng.normal(size=(400, 2)) - [3.0, 0.0]).astype(np.float32)
+    everyday = np.column_stack([rng.uniform(0.2, 1.2, 40), rng.normal(size=40)]).astype(np.float32)
+    x = np.vstack([labelled, news, everyday])
+    rows = (_rows(y) + [D.Example(str(400 + i), 0, "train", "pheme") for i in range(400)]
+            + [D.Example(str(800 + i), 0, "train", "everyday_negatives") for i in range(40)])
+
+    def fit(out, **kw):
+        train.train_binary("conspiracy", {"layers": Points(x)}, rows, "accuracy", out, "stand-in", "synthetic",
+                           c_grid={"layers": (1.0,)}, background=("pheme", "everyday_negatives"),
+                           max_background_flagged=0.05, **kw)
+        return json.loads((out / "conspiracy.json").read_text())
+
+    (tmp_path / "pooled").mkdir()
+    (tmp_path / "capped").mkdir()
+    pooled = fit(tmp_path / "pooled")
+    capped = fit(tmp_path / "capped", max_flagged_by_source={"everyday_negatives": 0.05})
+    head = Head("conspiracy", load_file(str(tmp_path / "capped" / "conspiracy.safetensors")), capped)
+    p = head.predict(everyday)[:, 0]  # the capped head, at each head's threshold
+    assert pooled["oof"]["background_flagged"] <= 0.05 and np.mean(p >= pooled["threshold"]) > 0.5
+    assert capped["threshold"] > pooled["threshold"] and np.mean(p >= capped["threshold"]) <= 0.1
+    assert capped["oof"]["everyday_negatives_flagged"] <= 0.05
+    assert "<= 5% of everyday_negatives rows" in capped["calibration"]
