@@ -32,7 +32,7 @@ from . import fitting as F
 from .embed_cache import FEATURE_KINDS, EmbeddingCache
 from .obfuscation import Readable, build_counts
 
-VERSION = "1.5"  # heads written by this run; heads kept by --heads keep their own version
+VERSION = "1.7"  # heads written by this run; heads kept by --heads keep their own version
 LEXICON = {  # explicit group terms raise a target score to 1.0 (groups with little training data)
     "gender_identity": ["trans", "transgender", "transgenders", "transwom[ae]n", "transm[ae]n", "trannys?", "trannies",
                         "non-binary", "nonbinary", "enby", "genderfluid"],
