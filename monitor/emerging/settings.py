@@ -39,7 +39,7 @@ class EmergingSettings(BaseModel):
     report_min_authors: int = Field(default=8, ge=1)
     report_min_flagged: float = Field(default=0.3, ge=0, le=1)
     # A story continues an earlier cluster seen within track_for when their centroids are this
-    # close or they share this many distinctive terms.
+    # close and they share a distinctive term, or when they share this many distinctive terms.
     track_for: Duration = dt.timedelta(days=7)
     match_cosine: float = Field(default=0.7, gt=0, le=1)
     match_terms: int = Field(default=3, ge=1)

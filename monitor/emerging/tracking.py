@@ -1,14 +1,16 @@
 """Stable ids across windows: a window's stories matched to the clusters seen before.
 
 A story found today is the same emerging narrative as one seen in the last ``track_for`` when
-their centroids are close (cosine >= ``match_cosine``) or they share ``match_terms`` of their
-distinctive terms; each earlier cluster takes at most one of today's stories, best match
-first. Re-running a window (the day is still under way) replaces that window's rows, so the
-ids found earlier in the day are kept and sizes are always the window's whole count. Once a
-story has been above the reporting line, a window below it counts towards the story's history
-but does not replace the centroid, terms and excerpts officers were shown (on the demo week a
-small cluster of chatter continued the Riverside Hotel story by centroid and would otherwise
-have shown bus-timetable posts as that story's excerpts).
+their centroids are close (cosine >= ``match_cosine``) and they share at least one of their
+distinctive terms, or when they share ``match_terms`` of them; each earlier cluster takes at most
+one of today's stories, best match first. A close centroid alone is not enough: MiniLM puts short
+local posts near each other whatever they are about, and on the demo week (with the v1.5
+conspiracy head) nine chatter posts offering lifts to the football continued the Riverside Hotel
+call to gather that way. Re-running a window (the
+day is still under way) replaces that window's rows, so the ids found earlier in the day are kept
+and sizes are always the window's whole count. Once a story has been above the reporting line, a
+window below it counts towards the story's history but does not replace the centroid, terms and
+excerpts officers were shown.
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ def match(found: Sequence[Found], known: Sequence[Known], *, cosine: float,
         for j, old in enumerate(known):
             similarity = float(story.centroid @ old.centroid)
             shared = len(set(story.terms) & set(old.terms))
-            if similarity >= cosine or shared >= terms:
+            if (similarity >= cosine and shared) or shared >= terms:
                 pairs.append((similarity + 0.05 * shared, i, j))
     taken_story, taken_known = set(), set()
     out: list[str | None] = [None] * len(found)
