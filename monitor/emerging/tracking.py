@@ -6,11 +6,12 @@ distinctive terms, or when they share ``match_terms`` of them; each earlier clus
 one of today's stories, best match first. A close centroid alone is not enough: MiniLM puts short
 local posts near each other whatever they are about, and on the demo week (with the v1.5
 conspiracy head) nine chatter posts offering lifts to the football continued the Riverside Hotel
-call to gather that way. Re-running a window (the
-day is still under way) replaces that window's rows, so the ids found earlier in the day are kept
-and sizes are always the window's whole count. Once a story has been above the reporting line, a
-window below it counts towards the story's history but does not replace the centroid, terms and
-excerpts officers were shown.
+call to gather that way.
+
+Re-running a window (the day is still under way) replaces that window's rows, so the ids found
+earlier in the day are kept and sizes are always the window's whole count. Once a story has been
+above the reporting line, a window below it counts towards the story's history but does not
+replace the centroid, terms and excerpts officers were shown.
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ def match(found: Sequence[Found], known: Sequence[Known], *, cosine: float,
         for j, old in enumerate(known):
             similarity = float(story.centroid @ old.centroid)
             shared = len(set(story.terms) & set(old.terms))
-            if (similarity >= cosine and shared) or shared >= terms:
+            if (similarity >= cosine and shared >= 1) or shared >= terms:
                 pairs.append((similarity + 0.05 * shared, i, j))
     taken_story, taken_known = set(), set()
     out: list[str | None] = [None] * len(found)
