@@ -335,10 +335,9 @@ def train_binary(name, feats: dict, rows, objective, out: Path, enc_version: str
                           f"{objective} {vals[i]:.4f} at {GRID[i]} ({time.time() - t0:.0f}s)", flush=True)
     val, kind, model, t, wname, cw, weights, x, std, oof = best
     s = F.binary_scores(y[~bg], oof[~bg], t)
-    curve = [{"threshold": float(tt), "labelled_accuracy": round(F.binary_scores(y[~bg], oof[~bg], tt)["accuracy"], 4),
-              "labelled_f1": round(F.binary_scores(y[~bg], oof[~bg], tt)["f1"], 4),
+    curve = [{"threshold": float(tt), "labelled_accuracy": round(at["accuracy"], 4), "labelled_f1": round(at["f1"], 4),
               "background_flagged": round(float(np.mean(oof[bg] >= tt)), 4) if bg.any() else None}
-             for tt in np.round(np.arange(0.10, 0.91, 0.05), 2)]
+             for tt in np.round(np.arange(0.10, 0.91, 0.05), 2) for at in [F.binary_scores(y[~bg], oof[~bg], tt)]]
     members = _fit(model, x, y, weights, cw)
     if model[0] == "logistic":
         layers, extra, fit_meta = members[0], None, {"C": model[1]}

@@ -1,8 +1,8 @@
 """How emerging narratives are found and when one is worth an analyst's time (`emerging:` in
 config/tension.yaml). The reporting line was set on the demo week: the untracked warehouse-fire
 rumour's main story is reported on consecutive days (19-21 Nov with heads v1.3, and again with the
-v1.5 conspiracy head), while clusters of everyday chatter (five-a-side, roadworks, the bus
-timetable) stay below it."""
+v1.5 and v1.7 conspiracy heads), while clusters of everyday chatter (five-a-side, roadworks, the
+bus timetable) stay below it."""
 
 from __future__ import annotations
 
