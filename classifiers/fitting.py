@@ -57,6 +57,22 @@ def logistic(x, y, *, c: float = 1.0, sample_weight=None, multi: bool = False, c
     return np.asarray(w), b
 
 
+def ngram_logistic(texts, y, *, c: float, sample_weight=None, class_weight=None):
+    """sklearn logistic regression over hashed char/word n-gram TF-IDF (classifiers.ngrams) of ``texts``.
+    Returns (the ``ngram.*`` tensors heads.Head mixes into its output: idf, weight (buckets, outputs), bias;
+    ``predict(texts)`` -> class probabilities of the fitted model)."""
+    from sklearn.linear_model import LogisticRegression
+
+    from .ngrams import fit_idf, sparse_matrix
+
+    idf = fit_idf(texts)
+    m = LogisticRegression(C=c, max_iter=5000, class_weight=class_weight).fit(sparse_matrix(texts, idf), y,
+                                                                            sample_weight=sample_weight)
+    tensors = {"ngram.idf": idf.astype(np.float16), "ngram.weight": m.coef_.T.astype(np.float16),
+               "ngram.bias": m.intercept_.astype(np.float32)}
+    return tensors, lambda t: m.predict_proba(sparse_matrix(t, idf))
+
+
 def standardiser(x) -> tuple[np.ndarray, np.ndarray]:
     """Per-feature (mean, scale) of training features; stored with a head as ``input.mean`` / ``input.scale``."""
     x = np.asarray(x, dtype=np.float64)

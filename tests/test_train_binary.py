@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 
 from classifiers import datasets as D
 from classifiers import fitting as F
@@ -91,3 +92,42 @@ def test_a_per_source_cap_keeps_a_small_set_of_everyday_posts_unflagged(tmp_path
     assert capped["threshold"] > pooled["threshold"] and np.mean(p >= capped["threshold"]) <= 0.1
     assert capped["oof"]["everyday_negatives_flagged"] <= 0.05
     assert "<= 5% of everyday_negatives rows" in capped["calibration"]
+
+
+class Indexed(Points):
+    """Like ``Points``, for texts that are words: each text names its row through a dict."""
+
+    def __init__(self, x, texts):
+        super().__init__(x)
+        self.row = {t: i for i, t in enumerate(texts)}
+
+    def fit(self, texts):
+        return super().fit([str(self.row[t]) for t in texts])
+
+
+def test_an_ngram_mixture_is_chosen_when_the_words_carry_the_signal(tmp_path):
+    # the encoder features are noise; whether a post is positive shows only in its words (10% label noise)
+    rng = np.random.default_rng(3)
+    n = 400
+    x = rng.normal(size=(n, 4)).astype(np.float32)
+    y = (rng.uniform(size=n) < 0.5).astype(int)
+    shown = np.where(rng.uniform(size=n) < 0.9, y, 1 - y)
+    texts = [f"post {i}: " + ("everyone to the hostel gates tonight" if s else "quiz at the legion on friday")
+             for i, s in enumerate(shown)]
+    rows = [D.Example(t, int(v), "train", "covid_vaccine_conspiracy") for t, v in zip(texts, y)]
+    report = train.train_binary("conspiracy", {"layers": Indexed(x, texts)}, rows, "accuracy", tmp_path, "stand-in",
+                                "synthetic", c_grid={"layers": (1.0,)}, ngram={"C": (1.0,), "mix": (0.3, 0.7)},
+                                fold_seeds=(1, 2))
+    meta = json.loads((tmp_path / "conspiracy.json").read_text())
+    plain = [c for c in meta["candidates"] if "ngram_mix" not in c]
+    assert plain[0]["accuracy"] < 0.65  # the features alone: about chance
+    assert report["ngram_mix"] == meta["ngram_mix"] == 0.7 and meta["ngram"]["C"] == 1.0
+    assert report["oof_objective"] > 0.85
+    assert "n-gram C and mixture weight" in meta["calibration"] and "mean over 2 fold splits" in meta["calibration"]
+    # the written head mixes the n-gram model in, so it needs the texts as well as the features
+    head = Head("conspiracy", load_file(str(tmp_path / "conspiracy.safetensors")), meta)
+    fresh = ["a new post: everyone to the hostel gates tonight", "a new post: quiz at the legion on friday"]
+    p = head.predict(rng.normal(size=(2, 4)).astype(np.float32), fresh)[:, 0]
+    assert p[0] >= meta["threshold"] > p[1]
+    with pytest.raises(ValueError, match="also needs the texts"):
+        head.predict(x[:2])
