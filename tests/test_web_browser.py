@@ -101,9 +101,16 @@ def test_log_in_and_see_the_demo_alerts_on_the_overview(page):
     page.goto("/")
     firing = page.locator("#firing-alerts")
     firing.wait_for()
-    assert firing.locator("tr.alert").count() >= 3
-    assert "call-to-gather" in firing.inner_text()
+    # at the end of the demo week the housing rumour is still spreading; the calls to gather at the
+    # Riverside Hotel were on Saturday, so that alert has fired and resolved. (With mobilisation head 1.4,
+    # four call-to-gather alerts raised by everyday chatter were still firing at the end of the week.)
+    assert firing.locator("tr.alert").count() >= 1
+    assert "narrative-spreading" in firing.inner_text()
     shot(page, "overview")
+    page.goto("/alerts")
+    resolved = page.locator("#resolved + table").inner_text()
+    assert "call-to-gather" in resolved and "Riverside Hotel" in resolved
+    page.goto("/")
     firing.locator("tr.alert a[href^='/localities/']").first.click()
     page.wait_for_url(re.compile(r"/localities/"))
     shot(page, "locality")
@@ -123,7 +130,7 @@ def test_acknowledge_a_firing_alert(page):
 
 def test_silence_an_alert_from_its_page(page):
     page.goto("/alerts")
-    row = page.locator("table.alerts tr:has(form.ack-form)").first
+    row = page.locator("#firing + table tr[data-fingerprint]").first  # acknowledged or not
     fingerprint = row.get_attribute("data-fingerprint")
     row.locator("a").first.click()
     page.wait_for_url(re.compile(r"/alerts/[0-9a-f]{12}$"))
