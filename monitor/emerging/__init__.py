@@ -50,9 +50,9 @@ def is_candidate(result: dict, config: EmergingSettings) -> bool:
 
 def is_flagged(row: dict, config: EmergingSettings) -> bool:
     """A post that counts towards a story's flagged share: tense, or over a head's line. The
-    mobilisation head's own label threshold (0.46) is tuned for counting calls to gather and
-    also fires on everyday plans ("need one more for five-a-side Saturday, bring boots"), so
-    here it counts only at the call-to-gather rule's 0.8."""
+    mobilisation head's own label threshold (0.45) is tuned for counting calls to gather and
+    also fires on some everyday plans ("everyone round to ours after the bonfire, bring a
+    bottle"), so here it counts only at the call-to-gather rule's line (0.6)."""
     return ((row["tension"] or 0) >= 0.5 or "conspiracy" in (row["labels"] or ())
             or (row["hate"] or 0) >= config.flag_hate
             or (row["mobilisation"] or 0) >= config.flag_mobilisation)

@@ -27,7 +27,7 @@ class EmergingSettings(BaseModel):
     min_tension: float = Field(default=0.15, ge=0, le=1)
     min_conspiracy: float = Field(default=0.3, ge=0, le=1)
     flag_hate: float = Field(default=0.42, ge=0, le=1)
-    flag_mobilisation: float = Field(default=0.8, ge=0, le=1)
+    flag_mobilisation: float = Field(default=0.6, ge=0, le=1)
     # Smallest group of near posts that counts as a cluster at all (HDBSCAN min_cluster_size).
     min_cluster_size: int = Field(default=5, ge=2)
     # Above this many candidates in a day HDBSCAN runs on an even sample and the rest join the
