@@ -33,7 +33,7 @@ import numpy as np
 from safetensors.numpy import load_file
 
 from .datasets import TARGET_GROUPS
-from .ngrams import LinearNgramModel
+from .ngrams import LinearNgramModel, hashed_counts
 
 MODELS_DIR = Path(__file__).resolve().parent / "models"
 SCORE_NAMES = ("hate", "offensive", "conspiracy", "mobilisation", "negativity")
@@ -102,9 +102,10 @@ class Head:
         return 1.0 / (1.0 + np.exp(-np.clip(z, -40, 40)))
 
     def predict(self, features: dict[str, np.ndarray] | np.ndarray,
-                texts: Sequence[str] | None = None) -> np.ndarray:
+                texts: Sequence[str] | None = None, ngram_counts: dict | None = None) -> np.ndarray:
         """Probabilities (n, outputs). ``features`` maps input kind -> array (an array alone is
-        accepted when every member reads the same kind)."""
+        accepted when every member reads the same kind). ``ngram_counts``: bits -> the texts'
+        ``ngrams.hashed_counts``, shared by the heads that read n-grams."""
         if not isinstance(features, dict):
             if len(self.inputs) != 1:
                 raise ValueError(f"head {self.name} reads {', '.join(self.inputs)}: pass a dict of features")
@@ -113,7 +114,8 @@ class Head:
         if self.ngram is not None:
             if texts is None:
                 raise ValueError(f"head {self.name} also needs the texts")
-            p = (1.0 - self.ngram_mix) * p + self.ngram_mix * self._activate(self.ngram.logits(texts))
+            counts = (ngram_counts or {}).get(self.ngram.bits)
+            p = (1.0 - self.ngram_mix) * p + self.ngram_mix * self._activate(self.ngram.logits(texts, counts))
         return p
 
 
@@ -182,16 +184,19 @@ class Heads:
             raise ValueError(f"heads {needing} read the encoder's per-layer pools: pass "
                              "layers=... from Encoder.encode_with_layers(texts)")
 
-        p = self.hate_head.predict(feats, texts)  # columns normal, offensive, hate
-        tg = self.targets_head.predict(feats, texts)
+        heads = (self.hate_head, self.targets_head, self.conspiracy_head, self.mobilisation_head)
+        # the heads that mix in an n-gram model hash the same texts: once for all of them
+        counts = {bits: hashed_counts(texts, bits) for bits in {h.ngram.bits for h in heads if h.ngram is not None}}
+        p = self.hate_head.predict(feats, texts, counts)  # columns normal, offensive, hate
+        tg = self.targets_head.predict(feats, texts, counts)
         for j, g in enumerate(self.target_groups):
             rx = self._lexicon.get(g)
             if rx is not None:
                 tg[:, j] = np.maximum(tg[:, j], [1.0 if rx.search(t or "") else 0.0 for t in texts])
         return {
             "hate": p[:, 2].astype(np.float32), "offensive": (p[:, 1] + p[:, 2]).astype(np.float32),
-            "conspiracy": self.conspiracy_head.predict(feats, texts)[:, 0].astype(np.float32),
-            "mobilisation": self.mobilisation_head.predict(feats, texts)[:, 0].astype(np.float32),
+            "conspiracy": self.conspiracy_head.predict(feats, texts, counts)[:, 0].astype(np.float32),
+            "mobilisation": self.mobilisation_head.predict(feats, texts, counts)[:, 0].astype(np.float32),
             "negativity": self.negativity_head.predict(texts), "targets": tg.astype(np.float32),
         }
 

@@ -82,10 +82,11 @@ def hash_word(w: str) -> int:
     return h
 
 
-def tfidf(texts: Sequence[str], idf: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(doc, bucket, value) of L2-normalised sublinear-tf x idf features."""
+def tfidf(texts: Sequence[str], idf: np.ndarray, counts=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(doc, bucket, value) of L2-normalised sublinear-tf x idf features. ``counts``: these texts'
+    ``hashed_counts`` at the idf's width, when already computed (several models read the same posts)."""
     bits = int(np.log2(len(idf)))
-    d, b, c = hashed_counts(texts, bits)
+    d, b, c = counts if counts is not None else hashed_counts(texts, bits)
     v = (1.0 + np.log(c)).astype(np.float32) * idf[b]
     norms = np.sqrt(np.bincount(d, weights=v * v, minlength=len(texts)))
     v = v / np.maximum(norms[d], 1e-12)
@@ -112,9 +113,11 @@ class LinearNgramModel:
         self.idf = idf.astype(np.float32)
         self.weight = weight.astype(np.float32)
         self.bias = bias.astype(np.float32)
+        self.bits = int(np.log2(len(self.idf)))
 
-    def logits(self, texts: Sequence[str]) -> np.ndarray:
-        d, b, v = tfidf(texts, self.idf)
+    def logits(self, texts: Sequence[str], counts=None) -> np.ndarray:
+        """``counts``: ``hashed_counts(texts, self.bits)`` if the caller has it already."""
+        d, b, v = tfidf(texts, self.idf, counts)
         out = np.zeros((len(texts), self.weight.shape[1]), dtype=np.float64)
         contrib = self.weight[b] * v[:, None]
         for k in range(self.weight.shape[1]):

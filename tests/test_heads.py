@@ -161,6 +161,16 @@ def test_plans_and_grievances_with_a_place_and_time_are_not_calls(scored):
     assert heads.mobilisation_head.ngram_mix > 0  # since 1.8 the head reads the words as well
 
 
+def test_heads_share_one_ngram_hashing_without_changing_a_score(service_encoder):
+    heads = Heads.load()
+    vectors, layers = service_encoder.encode_with_layers(ALL)
+    shared = heads.score_arrays(vectors, ALL, layers)
+    feats = {"embedding": vectors, "layers": layers}
+    alone = heads.mobilisation_head.predict(feats, ALL)[:, 0]  # hashes the texts itself
+    assert np.array_equal(shared["mobilisation"], alone.astype(np.float32))
+    assert np.array_equal(shared["hate"], heads.hate_head.predict(feats, ALL)[:, 2].astype(np.float32))
+
+
 def test_head_inputs_declared():
     heads = Heads.load()
     assert set(heads.inputs) == {"hate", "targets", "conspiracy", "mobilisation"}
