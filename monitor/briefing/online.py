@@ -30,7 +30,8 @@ from monitor.store.schema import (
     posts,
 )
 
-DEFAULT_CALL_SCORE = 0.8
+# without a mobilisation rule, calls to gather count at the shipped call-to-gather line (config/rules.yaml)
+DEFAULT_CALL_SCORE = 0.6
 
 
 def iso(value: dt.datetime | None) -> str | None:
