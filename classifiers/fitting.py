@@ -60,7 +60,7 @@ def logistic(x, y, *, c: float = 1.0, sample_weight=None, multi: bool = False, c
 def ngram_logistic(texts, y, *, c: float, sample_weight=None, class_weight=None):
     """sklearn logistic regression over hashed char/word n-gram TF-IDF (classifiers.ngrams) of ``texts``.
     Returns (the ``ngram.*`` tensors heads.Head mixes into its output: idf, weight (buckets, outputs), bias;
-    ``predict(texts)`` -> class probabilities of the fitted model)."""
+    the head JSON's ``ngram`` description; ``predict(texts)`` -> class probabilities of the fitted model)."""
     from sklearn.linear_model import LogisticRegression
 
     from .ngrams import fit_idf, sparse_matrix
@@ -70,7 +70,8 @@ def ngram_logistic(texts, y, *, c: float, sample_weight=None, class_weight=None)
                                                                             sample_weight=sample_weight)
     tensors = {"ngram.idf": idf.astype(np.float16), "ngram.weight": m.coef_.T.astype(np.float16),
                "ngram.bias": m.intercept_.astype(np.float32)}
-    return tensors, lambda t: m.predict_proba(sparse_matrix(t, idf))
+    meta = {"bits": int(np.log2(len(idf))), "features": "char 2-5 + word 1-2 hashed, sublinear tf-idf, L2", "C": c}
+    return tensors, meta, lambda t: m.predict_proba(sparse_matrix(t, idf))
 
 
 def standardiser(x) -> tuple[np.ndarray, np.ndarray]:

@@ -117,7 +117,6 @@ MOB_C = {"embedding": (8.0, 32.0), "layers": (0.01, 0.03, 0.1)}
 # larger than the differences between these candidates
 MOB_NGRAM = {"C": (4.0, 16.0, 64.0), "mix": (0.2, 0.3, 0.4, 0.5, 0.6, 0.7)}
 MOB_FOLD_SEEDS = (1, 2, 3)
-NGRAM_FEATURES = "char 2-5 + word 1-2 hashed, sublinear tf-idf, L2"  # classifiers.ngrams, as a head's JSON says
 HATE_SEEDS = 3  # MLPs per input kind, averaged
 HATE_HIDDEN = 256  # 512 was no better on val or test across 3 seeds (0.657-0.668 vs 0.667-0.671) at twice the size
 HATE_WEIGHTS = {"hate_contrast": 4.0, "pheme": 0.5, "mobilisation": 1.0, "conspiracy_contrast": 1.0,
@@ -163,7 +162,7 @@ def train_hate(feats: dict, hx, contrast, out: Path, enc_version: str, seed: int
     w = np.array([HATE_WEIGHTS.get(r.source, 1.0) for r in train])
     y, yv = np.array([r.label for r in train]), np.array([r.label for r in val])
     t = time.time()
-    ngram, ngram_predict = F.ngram_logistic([read(r.text) for r in train], y, c=2.0, sample_weight=w)
+    ngram, ngram_meta, ngram_predict = F.ngram_logistic([read(r.text) for r in train], y, c=2.0, sample_weight=w)
     p_ng = ngram_predict([read(r.text) for r in val])
     tried, members = {}, {}
     for kind, fe in feats.items():
@@ -197,7 +196,7 @@ def train_hate(feats: dict, hx, contrast, out: Path, enc_version: str, seed: int
         "output": "softmax", "labels": list(D.HATE_CLASSES), "encoder": enc_version, "input": kind,
         "members": member_meta,
         "ngram_mix": mix,
-        "ngram": {"bits": 18, "features": NGRAM_FEATURES, "C": 2.0},
+        "ngram": ngram_meta,
         "mlp": {"hidden": HATE_HIDDEN, "dropout": 0.5, "weight_decay": 0.01, "epochs_max": 20,
                 "seeds": list(range(seed, seed + HATE_SEEDS)),
                 "members": "mean of the members' probabilities, then mixed with the n-gram model"},
@@ -337,7 +336,7 @@ def train_binary(name, feats: dict, rows, objective, out: Path, enc_version: str
         if (wname, cw, c) not in ngram_oofs:
             ngram_oofs[wname, cw, c] = cross_val(
                 lambda tr: F.ngram_logistic([read_texts[i] for i in np.flatnonzero(tr)], y[tr], c=c,
-                                            sample_weight=weights[tr], class_weight=cw)[1],
+                                            sample_weight=weights[tr], class_weight=cw)[2],
                 lambda predict, te: predict([read_texts[i] for i in np.flatnonzero(te)])[:, 1])
         return ngram_oofs[wname, cw, c]
 
@@ -386,10 +385,10 @@ def train_binary(name, feats: dict, rows, objective, out: Path, enc_version: str
             "hidden": model[1], "dropout": 0.5, "weight_decay": 0.01, "epochs": 20, "seeds": list(range(MLP_SEEDS)),
             "members": "mean of the members' probabilities"}}
     if ng:  # the n-gram model refitted on every training row, mixed into the output as in the hate head
-        tensors, _ = F.ngram_logistic(read_texts, y, c=ng[0], sample_weight=weights, class_weight=cw)
+        tensors, ngram_meta, _ = F.ngram_logistic(read_texts, y, c=ng[0], sample_weight=weights, class_weight=cw)
         extra = {**(extra or {}), **tensors}
         fit_meta["ngram_mix"] = ng[1]
-        fit_meta["ngram"] = {"bits": 18, "features": NGRAM_FEATURES, "C": ng[0], "class_weight": cw or "none"}
+        fit_meta["ngram"] = {**ngram_meta, "class_weight": cw or "none"}
     _save(out, name, layers, {
         "output": "sigmoid", "labels": [name], "encoder": enc_version, "input": kind, "threshold": t,
         "model": model[0], **fit_meta,
