@@ -10,7 +10,7 @@ import pytest
 
 from classifiers import datasets as D
 from classifiers import fitting as F
-from classifiers import train
+from classifiers import binary_head
 from classifiers.heads import Head
 from safetensors.numpy import load_file
 
@@ -32,7 +32,7 @@ def _rows(y):
 
 
 def _train(tmp_path, x, y, **kw):
-    report = train.train_binary("conspiracy", {"layers": Points(x)}, _rows(y), "accuracy", tmp_path, "stand-in",
+    report = binary_head.train_binary("conspiracy", {"layers": Points(x)}, _rows(y), "accuracy", tmp_path, "stand-in",
                                 "synthetic", c_grid={"layers": (1.0,)}, **kw)
     meta = json.loads((tmp_path / "conspiracy.json").read_text())
     return report, meta, Head("conspiracy", load_file(str(tmp_path / "conspiracy.safetensors")), meta)
@@ -46,7 +46,7 @@ def test_an_mlp_is_chosen_when_the_classes_are_not_linearly_separable(tmp_path):
     logistic = max(c["accuracy"] for c in meta["candidates"] if c["model"] == "logistic")
     assert report["model"] == meta["model"] == "mlp"
     assert report["oof_objective"] > logistic + 0.2
-    assert len(meta["members"]) == train.MLP_SEEDS and meta["mlp"]["hidden"] == train.HATE_HIDDEN
+    assert len(meta["members"]) == binary_head.MLP_SEEDS and meta["mlp"]["hidden"] == binary_head.MLP_HIDDEN
     # the written head (float16 weights, its own standardisation) scores fresh points as it was trained
     fresh = rng.normal(size=(300, 4)).astype(np.float32)
     p = head.predict(fresh)[:, 0]
@@ -77,7 +77,7 @@ def test_a_per_source_cap_keeps_a_small_set_of_everyday_posts_unflagged(tmp_path
             + [D.Example(str(800 + i), 0, "train", "everyday_negatives") for i in range(40)])
 
     def fit(out, **kw):
-        train.train_binary("conspiracy", {"layers": Points(x)}, rows, "accuracy", out, "stand-in", "synthetic",
+        binary_head.train_binary("conspiracy", {"layers": Points(x)}, rows, "accuracy", out, "stand-in", "synthetic",
                            c_grid={"layers": (1.0,)}, background=("pheme", "everyday_negatives"),
                            max_background_flagged=0.05, **kw)
         return json.loads((out / "conspiracy.json").read_text())
@@ -115,7 +115,7 @@ def test_an_ngram_mixture_is_chosen_when_the_words_carry_the_signal(tmp_path):
     texts = [f"post {i}: " + ("everyone to the hostel gates tonight" if s else "quiz at the legion on friday")
              for i, s in enumerate(shown)]
     rows = [D.Example(t, int(v), "train", "covid_vaccine_conspiracy") for t, v in zip(texts, y)]
-    report = train.train_binary("conspiracy", {"layers": Indexed(x, texts)}, rows, "accuracy", tmp_path, "stand-in",
+    report = binary_head.train_binary("conspiracy", {"layers": Indexed(x, texts)}, rows, "accuracy", tmp_path, "stand-in",
                                 "synthetic", c_grid={"layers": (1.0,)}, ngram={"C": (1.0,), "mix": (0.3, 0.7)},
                                 fold_seeds=(1, 2))
     meta = json.loads((tmp_path / "conspiracy.json").read_text())
