@@ -101,15 +101,16 @@ def test_log_in_and_see_the_demo_alerts_on_the_overview(page):
     page.goto("/")
     firing = page.locator("#firing-alerts")
     firing.wait_for()
-    # at the end of the demo week the housing rumour is still spreading; the calls to gather at the
-    # Riverside Hotel were on Saturday, so that alert has fired and resolved. (With mobilisation head 1.4,
-    # four call-to-gather alerts raised by everyday chatter were still firing at the end of the week.)
+    # at the end of the demo week the housing rumour is still spreading
     assert firing.locator("tr.alert").count() >= 1
     assert "narrative-spreading" in firing.inner_text()
     shot(page, "overview")
+    # the calls to gather at the Riverside Hotel raised a call-to-gather alert. Whether it is still firing
+    # or has resolved depends on the time of day of the run: the replay (rebase: days) ends the week between
+    # 0 and 24 hours before now, and the alert stays while a call is within its 48 hours.
     page.goto("/alerts")
-    resolved = page.locator("#resolved + table").inner_text()
-    assert "call-to-gather" in resolved and "Riverside Hotel" in resolved
+    shown = page.locator("#firing + table tr, #resolved + table tr")
+    assert shown.filter(has_text="call-to-gather").filter(has_text="Riverside Hotel").count() >= 1
     page.goto("/")
     firing.locator("tr.alert a[href^='/localities/']").first.click()
     page.wait_for_url(re.compile(r"/localities/"))
