@@ -177,20 +177,25 @@ def mobilisation_metrics(ctx: Context) -> list[Row]:
 
 
 def everyday_metrics(ctx: Context) -> list[Row]:
-    """False-positive rates on the held-out (test) part of the hand-written everyday local posts."""
-    rows = [r for r in D.everyday_negatives(ctx.local) if r.split == "test"]
-    if not rows:
-        return []
-    texts = [r.text for r in rows]
-    a = ctx.arrays(texts)
+    """False-positive rates on the held-out (test) part of the hand-written everyday local posts, with the
+    grievances about local services and costs (kind ``grievance``, added in stop 17) reported on their own so
+    the earlier figure stays comparable."""
+    test = [r for r in D.everyday_negatives(ctx.local) if r.split == "test"]
+    groups = (("everyday local posts (held-out, hand-written)", [r for r in test if r.kind != "grievance"]),
+              ("local grievances about services and costs (held-out, hand-written)",
+               [r for r in test if r.kind == "grievance"]))
     th = ctx.heads.thresholds
     out = []
-    for head in ("mobilisation", "conspiracy", "hate"):
-        flagged = a[head] >= th[head]
-        worst = max(range(len(rows)), key=lambda i: a[head][i])
-        out.append(Row(head, f"everyday local posts (held-out, hand-written): {head} false-positive rate",
-                       float(np.mean(flagged)), len(rows),
-                       f"{int(flagged.sum())} flagged; max {a[head][worst]:.2f} on '{texts[worst][:50]}'"))
+    for name, rows in groups:
+        if not rows:
+            continue
+        texts = [r.text for r in rows]
+        a = ctx.arrays(texts)
+        for head in ("mobilisation", "conspiracy", "hate"):
+            flagged = a[head] >= th[head]
+            worst = max(range(len(rows)), key=lambda i: a[head][i])
+            out.append(Row(head, f"{name}: {head} false-positive rate", float(np.mean(flagged)), len(rows),
+                           f"{int(flagged.sum())} flagged; max {a[head][worst]:.2f} on '{texts[worst][:50]}'"))
     return out
 
 
