@@ -67,8 +67,12 @@ class Features:
 
 
 CONSP_BG = (0.01, 0.03, 0.1)  # background sample weights tried for the conspiracy head (0.1: for the MLP)
-CONSP_EVERYDAY_CAP = 0.01  # at most 1% of the everyday local posts flagged out of fold (4 of the 460 train rows)
+CONSP_EVERYDAY_CAP = 0.01  # at most 1% of the everyday local posts flagged out of fold (5 of the 580 train rows)
 CONSP_C = {"embedding": (2.0, 8.0), "layers": (0.003, 0.01)}
+# since v1.8 the conspiracy head may mix in an n-gram model: with the grievance rows (v1.8) the sentence features
+# alone could not tell "locals wait for houses" from "locals wait while migrants get the houses" (demo rumour recall
+# 94 -> 54 of 126); the words can (75 of 126), and the held-out sets improved as well
+CONSP_NGRAM = {"C": (4.0, 16.0), "mix": (0.2, 0.35, 0.5)}
 MOB_C = {"embedding": (8.0, 32.0), "layers": (0.01, 0.03, 0.1)}
 # since v1.8 the mobilisation head may mix in an n-gram model ("game", "lift", "5-a-side" against "hotel",
 # "patriots": the cues are lexical), chosen out of fold over three fold splits, because one split's noise is
@@ -318,7 +322,7 @@ def main(argv=None) -> None:
             "down-weighted; threshold keeps OOF background false flags <= 5%", ws,
             class_weights=(None, "balanced"), max_background_flagged=0.05, c_grid=CONSP_C,
             background=("pheme", "hatexplain", "everyday_negatives"), mlp_inputs=("layers",),
-            max_flagged_by_source={"everyday_negatives": CONSP_EVERYDAY_CAP})
+            max_flagged_by_source={"everyday_negatives": CONSP_EVERYDAY_CAP}, ngram=CONSP_NGRAM)
     if "mobilisation" in a.heads:
         mrows = mobilisation_rows(a.data, mob, hx) + fb["mobilisation"]
         mw = {f"generic negatives x{p}": {"hatexplain": p, "davidson": p, "pheme": p} for p in (0.5, 1.0)}

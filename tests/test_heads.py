@@ -58,8 +58,20 @@ FRESH_CALLS = [
     "Meet at the bus station at 6 and we'll all walk down to the hostel together. Time they heard from us.",
     "Someone should pay that hotel a visit tonight, everyone knows which block they're in.",
 ]
+# Grievances about local services and costs, which blame the council, a company or Westminster but no group of
+# people: conspiracy 1.7 flagged two of these (0.31 and 0.97), and 15 of the 40 in everyday_negatives' test split.
+LOCAL_GRIEVANCES = [
+    "Prescription charges up again and the chemist in Frizington has closed. Pensioners getting two buses for their "
+    "tablets.",
+    "Nobody at the council will say when the Brampton road bridge reopens. Six months of a twenty mile detour.",
+    "Holiday cottages everywhere in Caldbeck and the village school is down to eleven pupils. It's dying.",
+    "Our rent's gone up three times in two years and the landlord still won't fix the damp. Who protects tenants?",
+    "The ward at the Infirmary was so short staffed my dad waited an hour for a glass of water. It's not the nurses' "
+    "fault.",
+    "Westminster forgets Cumbria exists until there's a by-election. Same every time.",
+]
 ALL = [HATE, SUPPORT, COUNTER, NEGATED, OFFENSIVE_INDIVIDUAL, POSITIVE_GROUP, CONSPIRACY, NEWS, MOB_CALL, MOB_PAST, MOB_CALM,
-       POSITIVE, NEUTRAL, NEGATIVE] + EVERYDAY + PLANS_AND_GRIEVANCES + FRESH_CALLS
+       POSITIVE, NEUTRAL, NEGATIVE] + EVERYDAY + PLANS_AND_GRIEVANCES + FRESH_CALLS + LOCAL_GRIEVANCES
 
 
 @pytest.fixture(scope="module")
@@ -159,6 +171,14 @@ def test_plans_and_grievances_with_a_place_and_time_are_not_calls(scored):
     for text in FRESH_CALLS:
         assert "mobilisation" in s[text]["labels"], (text, s[text]["mobilisation"])
     assert heads.mobilisation_head.ngram_mix > 0  # since 1.8 the head reads the words as well
+
+
+def test_grievances_about_local_services_are_not_conspiracy_or_hate(scored):
+    heads, s = scored
+    for text in LOCAL_GRIEVANCES:
+        for head in ("conspiracy", "hate", "mobilisation"):
+            assert head not in s[text]["labels"], (text, head, s[text][head])
+    assert heads.conspiracy_head.ngram_mix > 0  # since 1.8 the conspiracy head reads the words as well
 
 
 def test_heads_share_one_ngram_hashing_without_changing_a_score(service_encoder):
