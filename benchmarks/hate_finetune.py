@@ -167,13 +167,8 @@ def _token_marks(torch, marks, word_ids):
 def hatexplain_marks(root: Path, rows, texts: list[str]) -> list[list[int] | None]:
     """HateXplain train's token rationales (``toxic_tokens``), matched by text, for each row's readable text;
     None where the row has none or the readable text no longer has one word per token."""
-    import json
-
-    by_text = {}
-    with open(root / "hatexplain" / "hatexplain_train_partial.jsonl", encoding="utf-8") as f:
-        for line in f:
-            d = json.loads(line)
-            by_text[d["text"]] = d.get("toxic_tokens")
+    by_text = {d["text"]: d.get("toxic_tokens")
+               for d in D._jsonl(root / "hatexplain" / "hatexplain_train_partial.jsonl")}
     out = []
     for r, t in zip(rows, texts):
         m = by_text.get(r.text) if r.source == "hatexplain" else None
