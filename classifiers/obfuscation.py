@@ -19,8 +19,10 @@ carries the slurs and spellings the encoder's vocabulary lacks). Rewrites, in or
   and occurs most in the training texts labelled offensive or hate (people mask abusive words; a
   word must mostly occur in such texts to be guessed, so ``n****r`` never becomes "number");
 * spaced letters: three or more single letters split by spaces, dots or dashes (``w o m e n``);
-* run-together words: a long unknown lower-case token that splits into three to five common words
-  averaging 3.5+ letters (``womenarestupid``; ``seafront``, ``cumbrian`` and ``rotherham`` stay), and
+* run-together words: a long unknown token (lower case or all capitals; a hashtag too) that
+  splits into three to five common words averaging 3.5+ letters (``womenarestupid``,
+  ``Ihatemuslims``, ``#refugeesnotwelcome``; ``seafront``, ``cumbrian`` and ``rotherham`` stay);
+  a capitalised token only into four or more (``Womenarenothingbutobjects``, not ``Wetherspoons``);
   ``I`` glued to a word (``Ihate``); camel-case hashtags are split at capitals (``#StopTheBoats``);
 * swapped or dropped letters: a long unknown token one transposition or one missing letter from
   a frequent training word (``Mulsims``, ``immigrnts``).
@@ -134,12 +136,17 @@ class Readable:
         return None
 
     def _split(self, w: str) -> str | None:
-        """Run-together words: the cheapest split into at most four known words of 2+ letters
-        (``a`` and ``i`` allowed), or None."""
+        """Run-together words: the cheapest split into three to five known words of 2+ letters
+        (``a`` and ``i`` allowed), or None. Lower case and all capitals are split alike, a
+        capitalised token only into four or more words; mixed case is left alone (camel-case
+        hashtags are split before this)."""
         if w[:1] == "I" and w[1:].islower() and w[1:] in self._pieces:  # "Ihate" -> "I hate"
             return "I " + w[1:]
-        if len(w) < 8 or not w.isalpha() or not w.islower():
+        if len(w) < 8 or not w.isalpha() or not (w.islower() or w.isupper() or w[1:].islower()):
             return None
+        # a capitalised token is most often a name ("Wetherspoons", "Herefordshire"): four words or more
+        fewest = 4 if w[0].isupper() and w[1:].islower() and w[0] != "I" else 3
+        w = w.lower()
         n = len(w)
         best: list[tuple[float, list[str]] | None] = [None] * (n + 1)
         best[0] = (0.0, [])
@@ -155,7 +162,7 @@ class Readable:
         done = best[n]
         # three or more words: two-word splits are mostly compounds the vocabulary lacks ("seafront",
         # "cumbrian"), and short pieces mostly accidents ("rot her ham")
-        if done is None or not 3 <= len(done[1]) <= 5 or n / len(done[1]) < 3.5:
+        if done is None or not fewest <= len(done[1]) <= 5 or n / len(done[1]) < 3.5:
             return None
         return " ".join(done[1])
 
@@ -173,6 +180,9 @@ class Readable:
         if _SKIP.search(token):
             return token
         lead, core, tail = _EDGE.match(token).groups()
+        if core[:1] == "#":  # a hashtag is only split: "#refugeesnotwelcome" -> "#refugees not welcome"
+            fixed = self._split(core[1:]) if core[1:].lower() not in self.known else None
+            return lead + "#" + fixed + tail if fixed else token
         if not core or core.lower() in self.known:
             return token
         readings = self._deleet(core)

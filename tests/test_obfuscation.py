@@ -19,6 +19,10 @@ def readable():
     ("send the P o l e s home", "send the Poles home"),
     ("asylumseekersareanimals", "asylum seekers are animals"),         # missing spaces
     ("Ihate immigrants", "I hate immigrants"),
+    ("Ihatemuslims", "i hate muslims"),
+    ("Womenarenothingbutobjects.", "women are nothing but objects."),     # capitalised: four words or more
+    ("REFUGEESAREVERMIN", "refugees are vermin"),
+    ("Rally tonight #refugeesnotwelcome", "Rally tonight #refugees not welcome"),
     ("Mulsims are a plague", "muslims are a plague"),                  # swapped letters
     ("f*ck off", "fuck off"),                                          # masked letters
 ])
@@ -41,6 +45,8 @@ def test_masked_slur_is_guessed_from_abusive_training_words(readable):
     "Seaton parish council meets on Tuesday.",
     "Bus at 7am, back by 3rd stop; under 11s train at 6pm",
     "cumbrian coast line is down again, sandbags on the seafront",
+    "Meet you in Wetherspoons after the Christening, Herefordshire lot included",
+    "#clams and chips on the prom",
 ])
 def test_ordinary_posts_are_unchanged(readable, text):
     assert readable(text) == text
