@@ -52,7 +52,8 @@ def test_posts_in_other_languages_stay_unread(gate):
     codes = gate.detect([row["text"] for row in OTHER])
     read = [row["text"] for row, code in zip(OTHER, codes) if gate.scorable(code)]
     assert read == []
-    assert sum(code == row["lang"] for row, code in zip(OTHER, codes)) >= 70
+    # and named rightly, for the briefing's count of posts it could not read by language
+    assert sum(code == row["lang"] for row, code in zip(OTHER, codes)) >= 74
 
 
 @pytest.mark.parametrize("text,code", [("谢谢大家", "zh"), ("Всем спасибо!", "ru"), ("شكرا للجميع", "ar")])
