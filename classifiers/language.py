@@ -49,8 +49,9 @@ _CANDIDATES = (
     "RUSSIAN", "UKRAINIAN", "CHINESE", "JAPANESE", "KOREAN", "SOMALI", "TAGALOG", "HINDI",
 )
 # the careful model only sees Latin-script texts, so it only needs the Latin-script languages
-_LATIN_CANDIDATES = ("ENGLISH", "WELSH", "POLISH", "ROMANIAN", "LITHUANIAN", "PORTUGUESE", "SPANISH", "FRENCH",
-                     "GERMAN", "ITALIAN", "DUTCH", "TURKISH", "SOMALI", "TAGALOG")
+_OTHER_SCRIPTS = {"ARABIC", "URDU", "PERSIAN", "BENGALI", "PUNJABI", "RUSSIAN", "UKRAINIAN", "CHINESE",
+                  "JAPANESE", "KOREAN", "HINDI"}
+_LATIN_CANDIDATES = tuple(name for name in _CANDIDATES if name not in _OTHER_SCRIPTS)
 
 
 def _latin(body: str) -> bool:
@@ -65,9 +66,9 @@ class LanguageGate:
         from lingua import Language, LanguageDetectorBuilder
 
         self.english_floor = english_floor
-        self._languages = [getattr(Language, name) for name in _CANDIDATES]
         self._english = Language.ENGLISH
-        self._fast = LanguageDetectorBuilder.from_languages(*self._languages).with_low_accuracy_mode().build()
+        languages = [getattr(Language, name) for name in _CANDIDATES]
+        self._fast = LanguageDetectorBuilder.from_languages(*languages).with_low_accuracy_mode().build()
         # the high-accuracy model (~370 MB, ~1 s to load) is loaded here, not on the first doubtful
         # post, so that a batch never pays for it and the service's memory is known from the start
         latin = [getattr(Language, name) for name in _LATIN_CANDIDATES]
@@ -88,12 +89,14 @@ class LanguageGate:
         out: list[str | None] = []
         todo: list[int] = []
         cleaned: list[str] = []
+        latin: list[bool] = []  # per cleaned text
         for i, (text, lang) in enumerate(zip(texts, declared)):
             if lang and lang not in ("und", "unknown"):
                 out.append(lang.split("-")[0].lower()[:8])
                 continue
             body = _NOISE.sub(" ", text or "")
-            if _latin(body):
+            is_latin = _latin(body)
+            if is_latin:
                 words = [w.casefold() for w in re.findall(r"[^\W\d_][\w']*", body)]
                 if len(words) < MIN_WORDS or sum(w in ENGLISH_MARKERS for w in words) >= 2:
                     out.append("en")
@@ -101,12 +104,13 @@ class LanguageGate:
             out.append(None)
             todo.append(i)
             cleaned.append(body)
+            latin.append(is_latin)
         if not cleaned:
             return [code or "und" for code in out]
         doubtful: list[int] = []
         for k, (i, found) in enumerate(zip(todo, self._fast.detect_languages_in_parallel_of(cleaned))):
             out[i] = found.iso_code_639_1.name.lower() if found is not None else "und"
-            if out[i] not in ("en", "und") and _latin(cleaned[k]):
+            if out[i] not in ("en", "und") and latin[k]:
                 doubtful.append(k)
         if doubtful and self.english_floor is not None:
             for k, (share, top) in zip(doubtful, self._careful_reading([cleaned[k] for k in doubtful])):
