@@ -11,7 +11,8 @@ are kept in separate directories and never mixed:
   (``Encoder.encode_with_layers``), ``embeddings/<encoder version>__layers/``.
 
 Missing texts are encoded by one ``encode_with_layers`` pass that fills both kinds (the sentence vectors
-are identical to ``Encoder.encode``'s output).
+are identical to ``Encoder.encode``'s output). Token states (``tokens``: up to 64 x 768 values a text, for the
+heads that attend over them) are not kept on disk; ``tokens(texts)`` runs the encoder each time.
 """
 
 from __future__ import annotations
@@ -157,3 +158,16 @@ class EmbeddingCache:
         """Same contract as ``Encoder.encode_with_layers``: (vectors (n, 384), layers (n, 2304))."""
         layers = self.layers(texts, progress)
         return self.encode(texts), layers
+
+    def tokens(self, texts: Sequence[str], progress: bool = False):
+        """``encoder.TokenStates`` of the texts, in input order, as float16 (encoded now, not cached: about 50 KB
+        a text)."""
+        from .encoder import TokenStates
+
+        parts, step = [], 2048
+        for start in range(0, len(texts), step):
+            got = self.encoder.encode_with_layers(list(texts[start:start + step]), tokens=True)[2]
+            parts.append(TokenStates(got.states.astype(np.float16), got.lengths))
+            if progress:
+                print(f"  token states {min(start + step, len(texts))}/{len(texts)}", flush=True)
+        return TokenStates.join(parts)

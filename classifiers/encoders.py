@@ -1,6 +1,7 @@
 """Pick the sentence-encoder backend: ``make_encoder("torch" | "onnx", threads)``.
 
-Both backends have the same API (``encode``, ``encode_with_layers``, ``version``):
+Both backends have the same API (``encode``, ``encode_with_layers`` with ``tokens=True`` adding the last
+two layers' token states, ``version``):
 
 * ``"torch"``: :class:`classifiers.encoder.Encoder` (bf16 autocast where the CPU supports it);
 * ``"onnx"``: :class:`classifiers.encoder_onnx.OnnxEncoder`, ONNX Runtime int8, exported once
@@ -23,7 +24,7 @@ class SentenceEncoder(Protocol):
 
     def encode(self, texts: list[str]) -> np.ndarray: ...
 
-    def encode_with_layers(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]: ...
+    def encode_with_layers(self, texts: list[str], tokens: bool = False) -> tuple: ...
 
 
 def make_encoder(backend: Backend = "torch", threads: int | None = None, *,

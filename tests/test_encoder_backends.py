@@ -9,7 +9,7 @@ import pytest
 
 pytest.importorskip("onnxruntime")
 
-from classifiers.encoder import DIMENSIONS, LAYERS, Encoder  # noqa: E402
+from classifiers.encoder import DIMENSIONS, LAYERS, MAX_TOKEN_STATES, TOKEN_LAYERS, Encoder  # noqa: E402
 from classifiers.encoder_onnx import OnnxEncoder, default_cache_dir  # noqa: E402
 from classifiers.encoders import make_encoder  # noqa: E402
 
@@ -64,6 +64,29 @@ def test_vectors_match_the_torch_backend(onnx_encoder, torch_encoder):
     assert np.allclose(last / np.linalg.norm(last, axis=1, keepdims=True), v_onnx, atol=1e-5)
 
 
+def test_token_states_match_the_torch_backend_and_leave_the_pools_alone(onnx_encoder, torch_encoder):
+    long = " ".join(["word"] * 150)  # truncated to MAX_TOKEN_STATES token states
+    texts = TEXTS + [long]
+    v, lay, tok = onnx_encoder.encode_with_layers(texts, tokens=True)
+    _, _, tok_torch = torch_encoder.encode_with_layers(texts, tokens=True)
+    assert np.array_equal(lay, onnx_encoder.encode_with_layers(texts)[1])  # same pass, same pools
+    assert tok.states.dtype == np.float32 and tok.states.shape[1] == len(TOKEN_LAYERS) * DIMENSIONS
+    assert list(tok.lengths) == list(tok_torch.lengths) and tok.lengths[-1] == MAX_TOKEN_STATES
+    assert len(tok.states) == tok.lengths.sum()  # no padding
+    for i in range(len(texts)):
+        rows = tok.rows_of([i])
+        a, b = tok.states[rows], tok_torch.states[rows]
+        cos = (a * b).sum(1) / np.linalg.norm(a, axis=1) / np.linalg.norm(b, axis=1)
+        assert cos.mean() > 0.95, (texts[i], cos)
+    # the last layer's states are the second half; their mean is the last layer pool
+    first = tok.states[tok.rows_of([0]), DIMENSIONS:]
+    assert np.allclose(first.mean(0), lay[0, -DIMENSIONS:], atol=1e-3)
+    copies = onnx_encoder.encode_with_layers([TEXTS[1], TEXTS[0], TEXTS[1]], tokens=True)[2]
+    assert len(copies) == 3 and np.array_equal(copies.states[copies.rows_of([0])], copies.states[copies.rows_of([2])])
+    padded, mask = copies.padded([0, 1])
+    assert padded.shape[:2] == mask.shape and mask.sum() == copies.lengths[:2].sum() and not padded[~mask].any()
+
+
 def test_identical_texts_are_encoded_once(onnx_encoder, monkeypatch):
     rows: list[int] = []
 
@@ -91,6 +114,7 @@ def test_empty_input(onnx_encoder):
     assert vectors.shape == (0, DIMENSIONS) and layers.shape == (0, LAYERS * DIMENSIONS)
     assert onnx_encoder.encode([]).shape == (0, DIMENSIONS)
     assert onnx_encoder.encode([""]).shape == (1, DIMENSIONS)
+    assert len(onnx_encoder.encode_with_layers([], tokens=True)[2]) == 0
 
 
 def test_tokenizer_matches_transformers(onnx_encoder, torch_encoder):
