@@ -185,7 +185,8 @@ def shipped_head(texts: dict[str, list[str]]) -> tuple[dict[str, np.ndarray], tu
     cache, heads = EmbeddingCache(), Heads.load()
     probs = {}
     for k, t in texts.items():
-        a = heads.score_arrays(cache.encode(t), t, cache.layers(t) if heads.needs_layers else None)
+        a = heads.score_arrays(cache.encode(t), t, cache.layers(t) if heads.needs_layers else None,
+                               cache.tokens(t) if heads.needs_tokens else None)
         probs[k] = np.stack([1 - a["offensive"], a["offensive"] - a["hate"], a["hate"]], 1)
     return probs, (heads.thresholds["hate"], heads.thresholds["offensive"])
 

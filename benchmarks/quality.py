@@ -54,7 +54,7 @@ def main(argv=None) -> int:
     from classifiers.obfuscation import WORDS_FILE, Readable
 
     words = (a.models / "words.json") if a.models else WORDS_FILE
-    ctx = evaluation.Context(Heads.load(a.models), a.data, cache.encode, layers=cache.layers,
+    ctx = evaluation.Context(Heads.load(a.models), a.data, cache.encode, layers=cache.layers, tokens=cache.tokens,
                              readable=Readable.load(words))
     rows = evaluation.run(ctx, evaluation.METRICS + EXTRA_METRICS)
     print(evaluation.table(rows))

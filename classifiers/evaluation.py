@@ -34,6 +34,7 @@ class Context:
     embed: Callable  # texts -> (n, 384) sentence vectors
     local: Path = D.LOCAL_DATA
     layers: Callable | None = None  # texts -> (n, 2304) per-layer pools; needed when heads.needs_layers
+    tokens: Callable | None = None  # texts -> encoder.TokenStates; needed when heads.needs_tokens
     demo: Path | None = D.DEMO_SCENARIO
     readable: Callable | None = None  # text -> text the heads read (classifiers.obfuscation.Readable)
 
@@ -45,7 +46,12 @@ class Context:
             if self.layers is None:
                 raise ValueError("these heads read layer pools: give the evaluation Context a layers= callable")
             lay = self.layers(texts)
-        return self.heads.score_arrays(self.embed(texts), texts, lay)
+        tok = None
+        if getattr(self.heads, "needs_tokens", False):
+            if self.tokens is None:
+                raise ValueError("these heads read token states: give the evaluation Context a tokens= callable")
+            tok = self.tokens(texts)
+        return self.heads.score_arrays(self.embed(texts), texts, lay, tok)
 
     def hate_classes(self, texts) -> np.ndarray:
         a = self.arrays(texts)

@@ -132,3 +132,86 @@ def calibrate_binary(y, p, objective: str = "f1") -> float:
     grid = np.arange(0.05, 0.96, 0.01)
     vals = [binary_scores(y, p, t)[objective] for t in grid]
     return round(float(grid[int(np.argmax(vals))]), 2)
+
+
+def train_token_attention(tokens, y, n_out: int, *, hidden: int = 128, heads: int = 4, epochs: int = 15,
+                          lr: float = 1e-3, wd: float = 1e-2, batch: int = 128, seed: int = 0, sample_weight=None,
+                          tokens_val=None, select=None) -> dict[str, np.ndarray]:
+    """The attention-pool MLP of ``heads.TokenMember`` over ``encoder.TokenStates``: token states standardised
+    (mean / scale over the real tokens of ``tokens``), projected to ``hidden`` with ReLU, ``heads`` softmax
+    attention pools plus the mean pool, then a 1-hidden-layer MLP (dropout 0.25 on the token states, 0.5 in the
+    MLP). Batches are drawn from length-sorted chunks in random order. With ``tokens_val``/``select(p_val)``
+    keeps the epoch whose validation score is best. Returns the member's float32 tensors (unprefixed)."""
+    import torch
+
+    torch.manual_seed(seed)
+    lengths = np.asarray(tokens.lengths)
+    sample = tokens.states[:: max(1, len(tokens.states) // 200_000)].astype(np.float32)
+    mean, scale = sample.mean(0), sample.std(0) + 1e-3
+    dim = tokens.states.shape[1]
+
+    class Pool(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.drop = torch.nn.Dropout(0.25)
+            self.proj, self.score = torch.nn.Linear(dim, hidden), torch.nn.Linear(hidden, heads)
+            self.mlp = torch.nn.Sequential(torch.nn.Dropout(0.5), torch.nn.Linear(hidden * (heads + 1), hidden),
+                                           torch.nn.ReLU(), torch.nn.Dropout(0.5), torch.nn.Linear(hidden, n_out))
+
+        def forward(self, x, m):
+            h = torch.relu(self.proj(self.drop(x)))
+            a = self.score(h).masked_fill(~m[..., None], -1e4).softmax(1)
+            pooled = torch.einsum("nlh,nld->nhd", a, h).flatten(1)
+            avg = (h * m[..., None]).sum(1) / m.sum(1, keepdim=True)
+            return self.mlp(torch.cat([pooled, avg], 1))
+
+    def batch_of(toks, rows):
+        x, m = toks.padded(rows)
+        return torch.from_numpy((x.astype(np.float32) - mean) / scale), torch.from_numpy(m)
+
+    def predict(toks) -> np.ndarray:
+        net.eval()
+        order, out = np.argsort(toks.lengths, kind="stable"), np.zeros((len(toks), n_out))
+        with torch.no_grad():
+            for s in range(0, len(order), 512):
+                rows = order[s:s + 512]
+                o = net(*batch_of(toks, rows))
+                out[rows] = (torch.softmax(o, 1) if n_out > 1 else torch.sigmoid(o)).numpy()
+        return out
+
+    net = Pool()
+    opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=wd)
+    yt = torch.tensor(y)
+    sw = torch.tensor(np.ones(len(y)) if sample_weight is None else sample_weight, dtype=torch.float32)
+    chunks = np.array_split(np.argsort(lengths, kind="stable"), (len(y) + batch - 1) // batch)
+    rng = np.random.default_rng(seed)
+    best, best_state = -1.0, None
+    for _ in range(epochs):
+        net.train()
+        for k in rng.permutation(len(chunks)):
+            rows = chunks[k]
+            out = net(*batch_of(tokens, rows))
+            i = torch.from_numpy(rows)
+            if n_out == 1:
+                loss = torch.nn.functional.binary_cross_entropy_with_logits(out[:, 0], yt[i].float(), reduction="none")
+            else:
+                loss = torch.nn.functional.cross_entropy(out, yt[i], reduction="none")
+            loss = (loss * sw[i]).sum() / sw[i].sum()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        if tokens_val is not None:
+            score = select(predict(tokens_val))
+            if score > best:
+                best, best_state = score, {k: v.clone() for k, v in net.state_dict().items()}
+    if best_state is not None:
+        net.load_state_dict(best_state)
+
+    def t(p):
+        return p.detach().numpy().astype(np.float32).copy()
+
+    return {"input.mean": mean.astype(np.float32), "input.scale": scale.astype(np.float32),
+            "pool.proj.weight": t(net.proj.weight).T.copy(), "pool.proj.bias": t(net.proj.bias),
+            "pool.score.weight": t(net.score.weight).T.copy(), "pool.score.bias": t(net.score.bias),
+            "layer0.weight": t(net.mlp[1].weight).T.copy(), "layer0.bias": t(net.mlp[1].bias),
+            "layer1.weight": t(net.mlp[4].weight).T.copy(), "layer1.bias": t(net.mlp[4].bias)}

@@ -11,7 +11,7 @@ from safetensors.numpy import save_file
 
 from . import datasets as D
 
-VERSION = "1.8"  # heads written by this run; heads kept by ``train --heads`` keep their own version
+VERSION = "1.9"  # heads written by this run; heads kept by ``train --heads`` keep their own version
 
 
 def save(out: Path, name: str, layers, meta: dict, extra: dict | None = None, std=None) -> None:
@@ -31,9 +31,12 @@ def save(out: Path, name: str, layers, meta: dict, extra: dict | None = None, st
 
 def member_tensors(members) -> tuple[dict, list[dict]]:
     """Tensors ``m{j}.*`` and the ``members`` metadata of a head that averages several members, each given as
-    (layers, std or None, input kind). Weights are float16 (halves the file), biases and scaling float32."""
+    (layers, std or None, input kind[, other weights]), the other weights being e.g. a token member's attention
+    pool (``pool.*``). Weights are float16 (halves the file), biases and scaling float32."""
     tensors, meta = {}, []
-    for j, (layers, std, kind) in enumerate(members):
+    for j, (layers, std, kind, *other) in enumerate(members):
+        for name, v in (other[0] if other else {}).items():
+            tensors[f"m{j}.{name}"] = np.ascontiguousarray(v, np.float16 if name.endswith("weight") else np.float32)
         for i, (w, b) in enumerate(layers):
             tensors[f"m{j}.layer{i}.weight"] = np.ascontiguousarray(w, dtype=np.float16)
             tensors[f"m{j}.layer{i}.bias"] = np.ascontiguousarray(b, dtype=np.float32)

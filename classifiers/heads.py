@@ -14,7 +14,9 @@ missing = ``"embedding"``). Heads reading ``"layers"`` standardise them with the
     rows = heads.score(vectors, texts, layers=layers)          # list of dicts, one per post
 
 ``heads.needs_layers`` says whether any head reads the layer pools; if one does and ``layers`` is not
-given, ``score`` / ``score_arrays`` raise ``ValueError``.
+given, ``score`` / ``score_arrays`` raise ``ValueError``. Likewise ``heads.needs_tokens`` for a member
+of input kind ``"tokens"`` (an attention pool over the last two layers' token states, :class:`TokenMember`):
+pass ``tokens=`` from ``encoder.encode_with_layers(texts, tokens=True)``.
 
 Scores are probabilities in [0, 1]: ``hate`` = P(hate speech), ``offensive`` = P(offensive or hate),
 ``conspiracy``, ``mobilisation``, ``negativity`` = (1 - VADER compound) / 2. A label is emitted when a
@@ -31,6 +33,7 @@ from pathlib import Path
 
 import numpy as np
 from safetensors.numpy import load_file
+from scipy.sparse import csr_matrix
 
 from .datasets import TARGET_GROUPS
 from .ngrams import LinearNgramModel, hashed_counts
@@ -69,6 +72,72 @@ class Member:
         return h
 
 
+class TokenMember(Member):
+    """An MLP over an attention pool of the last two layers' token states (input kind ``"tokens"``).
+
+    Each token state is standardised (``{prefix}input.mean`` / ``.scale``) and projected,
+    ``h = relu(x @ pool.proj.weight + pool.proj.bias)`` (hid wide); ``pool.score`` gives each token
+    one weight per attention head, softmax over the text's tokens; the MLP (``layer{i}``) reads the
+    heads' weighted sums of ``h`` and the plain mean of ``h``, concatenated. A mean pool treats every
+    word piece alike; the attention lets the head look at the few that carry the hate."""
+
+    CHUNK = 512  # texts per numpy step (bounds the memory of the projected tokens)
+
+    def __init__(self, head: str, tensors: dict[str, np.ndarray], n_layers: int, prefix: str = ""):
+        super().__init__(head, tensors, n_layers, "layers", prefix)
+        self.input = "tokens"
+        w, b = (tensors[f"{prefix}pool.proj.weight"].astype(np.float32),
+                tensors[f"{prefix}pool.proj.bias"].astype(np.float32))
+        # the standardisation folded into the projection: ((x - mean) / scale) @ w = x @ (w / scale) - ...
+        self.proj = (w / self.scale[:, None], b - (self.mean / self.scale) @ w)
+        self.attend = (tensors[f"{prefix}pool.score.weight"].astype(np.float32),
+                       tensors[f"{prefix}pool.score.bias"].astype(np.float32))
+        self.input_dim = self.proj[0].shape[0]
+
+    def pooled(self, tokens) -> np.ndarray:
+        """(n, hid * (heads + 1)): the attention pools and the mean pool of each text's projected tokens,
+        computed on the unpadded token rows (``encoder.TokenStates``), segment by segment."""
+        states, lengths = tokens.states, np.asarray(tokens.lengths, dtype=np.int64)
+        if states.ndim != 2 or states.shape[1] != self.input_dim:
+            raise ValueError(f"head {self.head} reads token states of width {self.input_dim}, got {states.shape}")
+        if len(lengths) and lengths.min() < 1:
+            raise ValueError(f"head {self.head}: every text needs at least one token state")
+        hid, heads = self.proj[0].shape[1], self.attend[0].shape[1]
+        out = np.zeros((len(lengths), hid * (heads + 1)), dtype=np.float32)
+        ends = np.cumsum(lengths)
+        for first in range(0, len(lengths), self.CHUNK):
+            n = lengths[first:first + self.CHUNK]
+            lo = int(ends[first] - lengths[first])
+            x = np.asarray(states[lo:lo + int(n.sum())], dtype=np.float32)
+            h = np.maximum(x @ self.proj[0] + self.proj[1], 0.0)  # (tokens, hid)
+            starts = np.cumsum(n) - n
+            z = h @ self.attend[0] + self.attend[1]  # (tokens, heads)
+            z = np.exp(z - np.repeat(np.maximum.reduceat(z, starts, axis=0), n, axis=0))
+            a = z / np.repeat(np.add.reduceat(z, starts, axis=0), n, axis=0)  # softmax within each text
+            weights = np.concatenate([a, np.repeat(1.0 / n, n)[:, None].astype(np.float32)], axis=1)
+            # per text, the weighted sum of its tokens' h for each head, then the mean: sparse (texts x tokens)
+            # products whose rows hold one text's weights
+            indices, indptr = np.arange(len(h)), np.concatenate([[0], np.cumsum(n)])
+            out[first:first + len(n)] = np.concatenate(
+                [csr_matrix((np.ascontiguousarray(weights[:, k]), indices, indptr), shape=(len(n), len(h))) @ h
+                 for k in range(heads + 1)], axis=1)
+        return out
+
+    def logits(self, tokens) -> np.ndarray:
+        h = self.pooled(tokens)
+        for i, (w, b) in enumerate(self.layers):
+            h = h @ w + b
+            if i < len(self.layers) - 1:
+                np.maximum(h, 0.0, out=h)
+        return h
+
+
+def _member(head: str, tensors: dict[str, np.ndarray], n_layers: int, input_kind: str, prefix: str = "") -> Member:
+    if input_kind == "tokens":
+        return TokenMember(head, tensors, n_layers, prefix)
+    return Member(head, tensors, n_layers, input_kind, prefix)
+
+
 class Head:
     """The mean output probability of one or more members (``meta["members"]``: a list of
     ``{"input", "layers"}`` read from tensors prefixed ``m{j}.``; without it, one member from the
@@ -77,11 +146,11 @@ class Head:
     def __init__(self, name: str, tensors: dict[str, np.ndarray], meta: dict):
         self.name, self.meta = name, meta
         if "members" in meta:
-            self.members = [Member(name, tensors, int(m["layers"]), m["input"], f"m{j}.")
+            self.members = [_member(name, tensors, int(m["layers"]), m["input"], f"m{j}.")
                             for j, m in enumerate(meta["members"])]
         else:
-            self.members = [Member(name, tensors, int(meta["layers"]), meta.get("input", "embedding"))]
-        self.inputs = tuple(dict.fromkeys(m.input for m in self.members))  # "embedding" and/or "layers"
+            self.members = [_member(name, tensors, int(meta["layers"]), meta.get("input", "embedding"))]
+        self.inputs = tuple(dict.fromkeys(m.input for m in self.members))  # "embedding", "layers", "tokens"
         self.output = meta["output"]  # "softmax" | "sigmoid"
         self.labels = list(meta["labels"])
         # optional linear model over hashed char/word n-grams of the raw text, mixed into the output
@@ -156,6 +225,7 @@ class Heads:
         self.encoder_version = hate.meta.get("encoder", "")
         self.inputs: dict[str, str] = {h.name: "+".join(h.inputs) for h in (hate, targets, conspiracy, mobilisation)}
         self.needs_layers: bool = any("layers" in h.inputs for h in (hate, targets, conspiracy, mobilisation))
+        self.needs_tokens: bool = any("tokens" in h.inputs for h in (hate, targets, conspiracy, mobilisation))
 
     @classmethod
     def load(cls, models_dir: str | Path | None = None) -> "Heads":
@@ -166,12 +236,13 @@ class Heads:
                    Head.load(d, "mobilisation"), Negativity(neg_meta), tmeta.get("lexicon", {}))
 
     def score_arrays(self, embeddings: np.ndarray, texts: Sequence[str],
-                     layers: np.ndarray | None = None) -> dict[str, np.ndarray]:
+                     layers: np.ndarray | None = None, tokens=None) -> dict[str, np.ndarray]:
         """Column arrays: each score name -> (n,) float32; ``targets`` -> (n, 7) in ``self.target_groups`` order
         (learned probability, raised to 1.0 where an explicit group term appears in the text).
 
         ``embeddings`` (n, 384) and ``layers`` (n, 2304) are the two outputs of ``Encoder.encode_with_layers``
-        for ``texts``; ``layers`` may be omitted only when no head reads it (``needs_layers`` False)."""
+        for ``texts``; ``layers`` may be omitted only when no head reads it (``needs_layers`` False), and
+        ``tokens`` (its third output with ``tokens=True``) only when ``needs_tokens`` is False."""
         feats = {"embedding": np.asarray(embeddings, dtype=np.float32)}
         if len(feats["embedding"]) != len(texts):
             raise ValueError(f"{len(feats['embedding'])} embeddings for {len(texts)} texts")
@@ -183,6 +254,14 @@ class Heads:
             needing = sorted(k for k, v in self.inputs.items() if "layers" in v)
             raise ValueError(f"heads {needing} read the encoder's per-layer pools: pass "
                              "layers=... from Encoder.encode_with_layers(texts)")
+        if tokens is not None:
+            feats["tokens"] = tokens
+            if len(tokens) != len(texts):
+                raise ValueError(f"{len(tokens)} token-state rows for {len(texts)} texts")
+        elif self.needs_tokens:
+            needing = sorted(k for k, v in self.inputs.items() if "tokens" in v)
+            raise ValueError(f"heads {needing} read the encoder's token states: pass "
+                             "tokens=... from Encoder.encode_with_layers(texts, tokens=True)")
 
         heads = (self.hate_head, self.targets_head, self.conspiracy_head, self.mobilisation_head)
         # the heads that mix in an n-gram model hash the same texts: once for all of them
@@ -213,13 +292,14 @@ class Heads:
         return [[g for j, g in enumerate(self.target_groups) if above[i, j]] if hate[i] else []
                 for i in range(len(hate))]
 
-    def score(self, embeddings: np.ndarray, texts: Sequence[str], layers: np.ndarray | None = None) -> list[dict]:
+    def score(self, embeddings: np.ndarray, texts: Sequence[str], layers: np.ndarray | None = None,
+              tokens=None) -> list[dict]:
         """One dict per post: the five scores (rounded to 4 dp), ``target_groups`` and ``labels``.
         Arguments as for ``score_arrays``."""
-        a = self.score_arrays(embeddings, texts, layers)
+        a = self.score_arrays(embeddings, texts, layers, tokens)
         labels, targets = self.labels_from(a), self.targets_from(a)
         return [{**{k: round(float(a[k][i]), 4) for k in SCORE_NAMES}, "target_groups": targets[i],
                  "labels": labels[i]} for i in range(len(texts))]
 
 
-__all__ = ["Heads", "Head", "Member", "Negativity", "SCORE_NAMES", "TARGET_GROUPS", "MODELS_DIR"]
+__all__ = ["Heads", "Head", "Member", "TokenMember", "Negativity", "SCORE_NAMES", "TARGET_GROUPS", "MODELS_DIR"]

@@ -81,8 +81,8 @@ class Scorer:
             if readable:
                 read_texts = [texts[i] for i in readable]
                 plain = [self.readable(t) for t in read_texts]  # leetspeak, masked and run-together words undone
-                embeddings, layers = self.encoder.encode_with_layers(plain)
-                head_scores = self.heads.score(embeddings, plain, layers=layers)
+                embeddings, layers, *tokens = self.encoder.encode_with_layers(plain, tokens=self.heads.needs_tokens)
+                head_scores = self.heads.score(embeddings, plain, layers=layers, tokens=tokens[0] if tokens else None)
                 matches = self.matcher.match(read_texts, embeddings)
             places = resolving.result()
         results = [self._unread(p, languages[i], places[i]) for i, p in enumerate(posts)]

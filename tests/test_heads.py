@@ -13,7 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from classifiers.heads import SCORE_NAMES, Heads
+from classifiers.encoder import TokenStates
+from classifiers.heads import SCORE_NAMES, Heads, TokenMember
 
 DATA = Path(__file__).resolve().parent.parent / "classifiers" / "data"
 
@@ -77,8 +78,8 @@ ALL = [HATE, SUPPORT, COUNTER, NEGATED, OFFENSIVE_INDIVIDUAL, POSITIVE_GROUP, CO
 @pytest.fixture(scope="module")
 def scored(service_encoder):
     heads = Heads.load()
-    vectors, layers = service_encoder.encode_with_layers(ALL)
-    rows = heads.score(vectors, ALL, layers=layers)
+    vectors, layers, tokens = service_encoder.encode_with_layers(ALL, tokens=True)
+    rows = heads.score(vectors, ALL, layers=layers, tokens=tokens)
     return heads, dict(zip(ALL, rows))
 
 
@@ -98,7 +99,8 @@ def test_shape_and_ranges(scored):
         assert row["offensive"] >= row["hate"]  # offensive = P(offensive or hate)
         assert set(row["labels"]) <= set(SCORE_NAMES)
         assert set(row["target_groups"]) <= set(heads.target_groups)
-    assert heads.score(np.zeros((0, 384), np.float32), [], layers=np.zeros((0, 6 * 384), np.float32)) == []
+    assert heads.score(np.zeros((0, 384), np.float32), [], layers=np.zeros((0, 6 * 384), np.float32),
+                       tokens=TokenStates.empty()) == []
 
 
 def test_clear_hate_with_target(scored):
@@ -183,9 +185,9 @@ def test_grievances_about_local_services_are_not_conspiracy_or_hate(scored):
 
 def test_heads_share_one_ngram_hashing_without_changing_a_score(service_encoder):
     heads = Heads.load()
-    vectors, layers = service_encoder.encode_with_layers(ALL)
-    shared = heads.score_arrays(vectors, ALL, layers)
-    feats = {"embedding": vectors, "layers": layers}
+    vectors, layers, tokens = service_encoder.encode_with_layers(ALL, tokens=True)
+    shared = heads.score_arrays(vectors, ALL, layers, tokens)
+    feats = {"embedding": vectors, "layers": layers, "tokens": tokens}
     alone = heads.mobilisation_head.predict(feats, ALL)[:, 0]  # hashes the texts itself
     assert np.array_equal(shared["mobilisation"], alone.astype(np.float32))
     assert np.array_equal(shared["hate"], heads.hate_head.predict(feats, ALL)[:, 2].astype(np.float32))
@@ -195,8 +197,8 @@ def test_head_inputs_declared():
     heads = Heads.load()
     assert set(heads.inputs) == {"hate", "targets", "conspiracy", "mobilisation"}
     parts = {kind for value in heads.inputs.values() for kind in value.split("+")}
-    assert parts <= {"embedding", "layers"}
-    assert heads.needs_layers == ("layers" in parts)
+    assert parts <= {"embedding", "layers", "tokens"}
+    assert heads.needs_layers == ("layers" in parts) and heads.needs_tokens == ("tokens" in parts)
 
 
 def test_hate_head_averages_its_mlp_members():
@@ -206,7 +208,8 @@ def test_hate_head_averages_its_mlp_members():
     assert list(dict.fromkeys(m.input for m in members)) == heads.inputs["hate"].split("+")
     vectors = np.random.default_rng(0).normal(size=(3, 384)).astype(np.float32)
     layers = np.random.default_rng(1).normal(size=(3, 2304)).astype(np.float32)
-    feats = {"embedding": vectors, "layers": layers}
+    tokens = TokenStates(np.random.default_rng(2).normal(size=(14, 768)).astype(np.float32), np.array([9, 4, 1]))
+    feats = {"embedding": vectors, "layers": layers, "tokens": tokens}
     p = heads.hate_head.predict(feats, ["a", "b", "c"])
     assert p.shape == (3, 3) and np.allclose(p.sum(axis=1), 1.0, atol=1e-5)
     if len({m.input for m in members}) > 1:
@@ -224,9 +227,53 @@ def test_missing_layers_is_a_clear_error():
         heads.score_arrays(np.zeros((1, 384), np.float32), ["x"], layers=np.zeros((1, 384), np.float32))
 
 
+def test_missing_token_states_is_a_clear_error():
+    heads = Heads.load()
+    if not heads.needs_tokens:
+        pytest.skip("no head reads the token states")
+    with pytest.raises(ValueError, match="tokens=True"):
+        heads.score_arrays(np.zeros((1, 384), np.float32), ["x"], layers=np.zeros((1, 2304), np.float32))
+    with pytest.raises(ValueError, match="token states of width"):
+        heads.score_arrays(np.zeros((1, 384), np.float32), ["x"], layers=np.zeros((1, 2304), np.float32),
+                           tokens=TokenStates(np.zeros((3, 384), np.float32), np.array([3])))
+
+
+def test_token_member_scores_a_post_the_same_whatever_its_batch_mates():
+    """The attention pool pads each step to its longest text; padding and batch-mates must not move a score.
+    Checked against a plain one-post-at-a-time reading of the same weights."""
+    rng = np.random.default_rng(0)
+    dim, hid, heads_n = 12, 8, 3
+    t = {"input.mean": rng.normal(size=dim).astype(np.float32), "input.scale": rng.uniform(0.5, 2, dim).astype(np.float32),
+         "pool.proj.weight": rng.normal(size=(dim, hid)).astype(np.float32), "pool.proj.bias": rng.normal(size=hid).astype(np.float32),
+         "pool.score.weight": rng.normal(size=(hid, heads_n)).astype(np.float32),
+         "pool.score.bias": rng.normal(size=heads_n).astype(np.float32),
+         "layer0.weight": rng.normal(size=(hid * (heads_n + 1), 5)).astype(np.float32), "layer0.bias": np.zeros(5, np.float32),
+         "layer1.weight": rng.normal(size=(5, 3)).astype(np.float32), "layer1.bias": np.zeros(3, np.float32)}
+    member = TokenMember("hate", t, 2)
+    lengths = np.array([7, 2, 64, 1, 5] * 130)  # 650 posts: more than one numpy step
+    states = rng.normal(size=(lengths.sum(), dim)).astype(np.float32)
+    tokens = TokenStates(states, lengths)
+    together = member.logits(tokens)
+
+    def one(x):  # the definition, for one post
+        h = np.maximum(((x - t["input.mean"]) / t["input.scale"]) @ t["pool.proj.weight"] + t["pool.proj.bias"], 0)
+        a = h @ t["pool.score.weight"] + t["pool.score.bias"]
+        a = np.exp(a - a.max(0)) / np.exp(a - a.max(0)).sum(0)
+        z = np.concatenate([(a[:, k:k + 1] * h).sum(0) for k in range(heads_n)] + [h.mean(0)])
+        return np.maximum(z @ t["layer0.weight"], 0) @ t["layer1.weight"]
+
+    for i in (0, 1, 2, 3, 520, 649):
+        expected = one(states[tokens.rows_of([i])])
+        assert np.allclose(together[i], expected, rtol=1e-3, atol=1e-3)
+        alone = member.logits(tokens.take([i]))
+        assert np.allclose(alone[0], together[i], rtol=1e-4, atol=1e-4)
+    with pytest.raises(ValueError, match="at least one token"):
+        member.logits(TokenStates(states[:3], np.array([3, 0])))
+
+
 def test_arrays_api_shapes(scored):
     heads, _ = scored
     emb = np.stack([np.zeros(384, np.float32)])
-    a = heads.score_arrays(emb, [""], layers=np.zeros((1, 6 * 384), np.float32))
+    a = heads.score_arrays(emb, [""], layers=np.zeros((1, 6 * 384), np.float32), tokens=TokenStates(np.zeros((1, 768), np.float32), np.array([1])))
     assert a["targets"].shape == (1, len(heads.target_groups))
     assert all(a[k].shape == (1,) for k in SCORE_NAMES)
