@@ -177,8 +177,11 @@ class OnnxEncoder:
         encodings = self.tokenizer.encode_batch(distinct)
         order = sorted(range(len(distinct)), key=lambda i: len(encodings[i].ids))
         pools = np.zeros((len(distinct), LAYERS, DIMENSIONS), dtype=np.float32)
-        pieces: list = [None] * len(distinct) if tokens else []
         outputs = ["pools", "tokens"] if tokens else ["pools"]
+        if tokens:  # one row per real token (at most MAX_TOKEN_STATES a text), filled as the batches come out
+            kept = np.array([min(len(e.ids), MAX_TOKEN_STATES) for e in encodings], dtype=np.int32)
+            states = TokenStates(np.empty((int(kept.sum()), len(TOKEN_LAYERS) * DIMENSIONS), np.float32), kept)
+            starts = states.starts
 
         def run(idx: list[int]) -> None:
             width = max(len(encodings[i].ids) for i in idx)
@@ -190,9 +193,9 @@ class OnnxEncoder:
                 mask[row, :n] = 1
             got = self.session.run(outputs, {"input_ids": ids, "attention_mask": mask})
             pools[idx] = got[0]
-            if tokens:  # each text's own tokens (views into the batch output), at most MAX_TOKEN_STATES
+            if tokens:
                 for row, i in enumerate(idx):
-                    pieces[i] = got[1][row, :min(len(encodings[i].ids), MAX_TOKEN_STATES)]
+                    states.states[starts[i]:starts[i] + kept[i]] = got[1][row, :kept[i]]
 
         batches = [order[start : start + self.batch_size] for start in range(0, len(order), self.batch_size)]
         if self.workers == 1 or len(batches) == 1:
@@ -206,4 +209,4 @@ class OnnxEncoder:
         layers = pools.reshape(len(distinct), LAYERS * DIMENSIONS)
         if not tokens:
             return vectors[slots].astype(np.float32, copy=False), layers[slots]
-        return vectors[slots].astype(np.float32, copy=False), layers[slots], TokenStates.from_pieces(pieces, slots)
+        return vectors[slots].astype(np.float32, copy=False), layers[slots], states.take(slots)
