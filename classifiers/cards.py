@@ -131,7 +131,7 @@ HEAD_TEXT = {
              "second encoder pass: 142 posts/s in torch fp32 against ~680 for the shared int8 pass, so it would "
              "have to run only on posts the head already finds doubtful. The attention-pool members of v1.9 read "
              "token states the shared pass computes anyway: they cost about 0.27 s per member per 5,000 posts "
-             "(the projection of every token), -7% posts/s end to end, against +1.3 points. The 0.70 goal is "
+             "(the projection of every token), 8-13% fewer posts/s end to end on a 2-core AMD EPYC host, against +1.3 points. The 0.70 goal is "
              "not reached."),
     "targets": ("Target groups of hateful posts",
                 "Seven logistic outputs (race_ethnicity, religion, migrants, sexuality, gender_identity, disability, "
