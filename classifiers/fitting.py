@@ -23,15 +23,7 @@ def train_mlp(x, y, n_out: int, *, hidden: int = 512, epochs: int = 20, lr: floa
         perm = torch.randperm(len(y))
         for s in range(0, len(y), batch):
             i = perm[s:s + batch]
-            out = net(xt[i])
-            if n_out == 1:
-                loss = torch.nn.functional.binary_cross_entropy_with_logits(out[:, 0], yt[i].float(), reduction="none")
-            else:
-                loss = torch.nn.functional.cross_entropy(out, yt[i], reduction="none")
-            loss = (loss * sw[i]).sum() / sw[i].sum()
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
+            _weighted_step(torch, opt, net(xt[i]), yt[i], sw[i])
         if x_val is not None:
             net.eval()
             with torch.no_grad():
@@ -44,6 +36,18 @@ def train_mlp(x, y, n_out: int, *, hidden: int = 512, epochs: int = 20, lr: floa
         net.load_state_dict(best_state)
     return [(net[1].weight.detach().numpy().T.copy(), net[1].bias.detach().numpy().copy()),
             (net[4].weight.detach().numpy().T.copy(), net[4].bias.detach().numpy().copy())]
+
+
+def _weighted_step(torch, opt, out, y, weight) -> None:
+    """One optimiser step on the sample-weighted loss: binary cross-entropy for one output, else softmax."""
+    if out.shape[1] == 1:
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(out[:, 0], y.float(), reduction="none")
+    else:
+        loss = torch.nn.functional.cross_entropy(out, y, reduction="none")
+    loss = (loss * weight).sum() / weight.sum()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
 
 
 def logistic(x, y, *, c: float = 1.0, sample_weight=None, multi: bool = False, class_weight=None):
@@ -190,16 +194,8 @@ def train_token_attention(tokens, y, n_out: int, *, hidden: int = 128, heads: in
         net.train()
         for k in rng.permutation(len(chunks)):
             rows = chunks[k]
-            out = net(*batch_of(tokens, rows))
             i = torch.from_numpy(rows)
-            if n_out == 1:
-                loss = torch.nn.functional.binary_cross_entropy_with_logits(out[:, 0], yt[i].float(), reduction="none")
-            else:
-                loss = torch.nn.functional.cross_entropy(out, yt[i], reduction="none")
-            loss = (loss * sw[i]).sum() / sw[i].sum()
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
+            _weighted_step(torch, opt, net(*batch_of(tokens, rows)), yt[i], sw[i])
         if tokens_val is not None:
             score = select(predict(tokens_val))
             if score > best:
