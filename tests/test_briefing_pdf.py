@@ -1,5 +1,5 @@
 """The demo week's briefing end to end: `tension run --once` on the bundled config (real models),
-then `tension briefing` for the week holding the replayed posts, as HTML, PDF and Markdown.
+then `tension briefing` for the seven days holding the replayed posts, as HTML, PDF and Markdown.
 
 The PDF is checked as a reader gets it: pdfinfo (several pages), pdftotext (every section, the
 draft mark), pdfimages (the two charts and the map are embedded) and pdftoppm (PNG pages, none
@@ -21,6 +21,7 @@ import sqlalchemy as sa
 import yaml
 from PIL import Image
 
+from monitor.briefing.period import Period
 from monitor.briefing.render import SECTIONS
 from monitor.store.schema import amplification_bursts, cluster_windows, narrative_clusters, posts
 from test_demo_alerts import REPO, demo_config, tension
@@ -28,21 +29,21 @@ from test_demo_alerts import REPO, demo_config, tension
 DATA_URI = re.compile(r"data:image/png;base64,([A-Za-z0-9+/=]+)")
 
 
-def _week_of_the_data(db) -> tuple[str, dt.datetime]:
+def _days_of_the_data(db) -> tuple[dt.date, dt.date]:
+    """The first and last UTC day of the replayed posts: seven days, which straddle two ISO weeks on most
+    weekdays (the replay ends within the day before the run), so the briefing is asked for these days."""
     engine = sa.create_engine(f"sqlite:///{db}")
     with engine.connect() as conn:
-        times = sorted(conn.scalars(sa.select(posts.c.published_at)))
+        first, last = conn.execute(sa.select(sa.func.min(posts.c.published_at),
+                                             sa.func.max(posts.c.published_at))).one()
     engine.dispose()
-    middle = times[len(times) // 2]
-    year, week, _ = middle.isocalendar()
-    monday = dt.datetime.combine(dt.date.fromisocalendar(year, week, 1), dt.time(), dt.timezone.utc)
-    return f"{year}-W{week:02d}", monday
+    return first.date(), last.date()
 
 
-def _add_review_material(db, monday: dt.datetime) -> None:
+def _add_review_material(db, start: dt.datetime) -> None:
     """An emerging cluster and an amplification burst in the week (their stages may be elsewhere)."""
     engine = sa.create_engine(f"sqlite:///{db}")
-    day = monday + dt.timedelta(days=3)
+    day = start + dt.timedelta(days=3)
     with engine.begin() as conn:
         conn.execute(sa.insert(narrative_clusters).values(
             id="brief-test-1", status="candidate", first_seen=day, last_seen=day, centroid=b"\0" * 8,
@@ -79,17 +80,21 @@ def test_demo_week_briefing_as_html_pdf_and_markdown(tmp_path):
     run = tension(config, env, "run", "--once")
     assert run.returncode == 0, run.stderr[-2000:]
     db = tmp_path / "var" / "tension.db"
-    week, monday = _week_of_the_data(db)
-    _add_review_material(db, monday)
+    first, last = _days_of_the_data(db)
+    assert (last - first).days == 6
+    start = dt.datetime.combine(first, dt.time(), dt.timezone.utc)
+    _add_review_material(db, start)
     main = yaml.safe_load(config.read_text())
-    main["briefing"]["events"] = [{"date": (monday + dt.timedelta(days=9)).date().isoformat(),
+    main["briefing"]["events"] = [{"date": (start + dt.timedelta(days=9)).date().isoformat(),
                                    "place": "Brunton Park, Carlisle", "title": "Carlisle United home match"}]
     config.write_text(yaml.safe_dump(main))
 
     out = tmp_path / "briefings"
-    made = tension(config, env, "briefing", "--week", week, "--format", "html,pdf,md", "--out", str(out))
+    made = tension(config, env, "briefing", "--from", first.isoformat(), "--to", last.isoformat(),
+                   "--format", "html,pdf,md", "--out", str(out))
     assert made.returncode == 0, made.stdout + made.stderr
-    assert "Traceback" not in made.stderr and f"for {week} (version 1, draft)" in made.stdout
+    label = Period(start, start + dt.timedelta(days=7)).label
+    assert "Traceback" not in made.stderr and f"for {label} (version 1, draft)" in made.stdout
     [html_file] = out.glob("*.html")
     [pdf_file] = out.glob("*.pdf")
     [md_file] = out.glob("*.md")
