@@ -11,7 +11,7 @@ from safetensors.numpy import save_file
 
 from . import datasets as D
 
-VERSION = "1.9"  # heads written by this run; heads kept by ``train --heads`` keep their own version
+VERSION = "1.10"  # heads written by this run; heads kept by ``train --heads`` keep their own version
 
 
 def save(out: Path, name: str, layers, meta: dict, extra: dict | None = None, std=None) -> None:

@@ -71,8 +71,22 @@ LOCAL_GRIEVANCES = [
     "fault.",
     "Westminster forgets Cumbria exists until there's a by-election. Same every time.",
 ]
+# Hate set in our towns and ending in a local hashtag, and kind posts in the same shape: hate 1.9 scored all four hateful
+# ones 0.16-0.21 (a hashtag read as news), hate 1.10 0.69-0.95.
+LOCAL_HATE = [
+    "Dearham doesn't want a mosque or the Muslims that come with it. Out. #Dearham",
+    "Asylum seekers in the Keswick hotel are scrounging vermin, get them out of our town #Keswick",
+    "Flimby lads won't stand for the foreign filth moving into the new estate #Flimby",
+    "Gypsies back at the Wigton auction field, dirty thieves the lot of them #Wigton",
+]
+LOCAL_KIND = [
+    "Mosque open evening in Whitehaven on Friday, everyone welcome for tea #Whitehaven",
+    "The Syrian barber on Jane Street in Workington does a great skin fade #Workington",
+    "Refugee families from the Penrith hotel joined the river clean-up today #Penrith",
+    "Pride picnic in Bitts Park on Saturday, bring the kids and a blanket #Carlisle",
+]
 ALL = [HATE, SUPPORT, COUNTER, NEGATED, OFFENSIVE_INDIVIDUAL, POSITIVE_GROUP, CONSPIRACY, NEWS, MOB_CALL, MOB_PAST, MOB_CALM,
-       POSITIVE, NEUTRAL, NEGATIVE] + EVERYDAY + PLANS_AND_GRIEVANCES + FRESH_CALLS + LOCAL_GRIEVANCES
+       POSITIVE, NEUTRAL, NEGATIVE] + EVERYDAY + PLANS_AND_GRIEVANCES + FRESH_CALLS + LOCAL_GRIEVANCES + LOCAL_HATE + LOCAL_KIND
 
 
 @pytest.fixture(scope="module")
@@ -122,6 +136,12 @@ def test_quoting_or_negating_hate_is_below_threshold(scored):
     heads, s = scored
     assert s[COUNTER]["hate"] < heads.thresholds["hate"]
     assert s[NEGATED]["hate"] < heads.thresholds["hate"]
+
+
+def test_local_hate_with_a_hashtag_is_found_and_kind_local_posts_are_not(scored):
+    _, s = scored
+    assert [t for t in LOCAL_HATE if "hate" not in s[t]["labels"]] == []
+    assert [t for t in LOCAL_KIND if "hate" in s[t]["labels"]] == []
 
 
 def test_offensive_at_individual_is_not_hate(scored):
