@@ -65,6 +65,9 @@ class Member:
                              f"got shape {h.shape}")
         if self.mean is not None:
             h = (h - self.mean) / self.scale
+        return self._mlp(h)
+
+    def _mlp(self, h: np.ndarray) -> np.ndarray:
         for i, (w, b) in enumerate(self.layers):
             h = h @ w + b
             if i < len(self.layers) - 1:
@@ -124,12 +127,7 @@ class TokenMember(Member):
         return out
 
     def logits(self, tokens) -> np.ndarray:
-        h = self.pooled(tokens)
-        for i, (w, b) in enumerate(self.layers):
-            h = h @ w + b
-            if i < len(self.layers) - 1:
-                np.maximum(h, 0.0, out=h)
-        return h
+        return self._mlp(self.pooled(tokens))
 
 
 def _member(head: str, tensors: dict[str, np.ndarray], n_layers: int, input_kind: str, prefix: str = "") -> Member:
