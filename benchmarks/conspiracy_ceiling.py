@@ -23,10 +23,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from classifiers import datasets as D  # noqa: E402
 from classifiers import fitting as F  # noqa: E402
+from classifiers.binary_head import GRID  # noqa: E402
 
 C_GRID = {"embedding": (0.25, 1.0, 4.0, 16.0), "layers": (0.001, 0.003, 0.01, 0.03)}
 NGRAM_C = (1.0, 4.0, 16.0, 64.0)
-GRID = np.arange(0.05, 0.96, 0.01)
 
 
 def accuracy(y, p, t) -> float:
