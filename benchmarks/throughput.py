@@ -171,59 +171,6 @@ class Timed:
         setattr(self._target, name, value)
 
 
-class LayerBridge:
-    """Stopgap while ``Scorer.score`` does not yet pass ``layers=`` to heads that need them.
-
-    The encoder proxy turns ``encode`` into ``encode_with_layers`` (the same forward pass: ``encode``
-    already computes and discards the pools) and keeps the pools; the heads proxy passes them on
-    when the call has no ``layers`` and the heads accept one. Inactive once scoring.py passes them.
-    """
-
-    def __init__(self) -> None:
-        self.layers: Any = None
-        self.used = False
-
-    def encoder(self, target: Any, clock: dict[str, float]) -> Any:
-        bridge = self
-
-        class Enc(Timed):
-            def __getattr__(self, name: str) -> Any:
-                if name != "encode":
-                    return super().__getattr__(name)
-                with_layers = super().__getattr__("encode_with_layers")
-
-                def encode(texts: Any) -> Any:
-                    vectors, bridge.layers = with_layers(texts)
-                    return vectors
-
-                return encode
-
-        return Enc(target, "encoder", clock)
-
-    def heads(self, target: Any, clock: dict[str, float]) -> Any:
-        import inspect
-
-        bridge = self
-
-        class Hds(Timed):
-            def __getattr__(self, name: str) -> Any:
-                value = super().__getattr__(name)
-                if name not in ("score", "score_arrays") or not callable(value):
-                    return value
-                takes = "layers" in inspect.signature(getattr(target, name)).parameters
-
-                def call(embeddings: Any, texts: Any, *rest: Any, **kw: Any) -> Any:
-                    if takes and not rest and "layers" not in kw and bridge.layers is not None \
-                            and len(bridge.layers) == len(texts):
-                        kw["layers"] = bridge.layers
-                        bridge.used = True
-                    return value(embeddings, texts, *rest, **kw)
-
-                return call
-
-        return Hds(target, "heads", clock)
-
-
 def _cpu_seconds() -> float:
     r = resource.getrusage(resource.RUSAGE_SELF)
     return r.ru_utime + r.ru_stime
@@ -246,9 +193,8 @@ def run_pipeline(posts: list[str], *, threads: int, ner: str, encoder: str,
 
     clock: dict[str, float] = defaultdict(float)
     scorer.gate = Timed(scorer.gate, "language", clock)
-    bridge = LayerBridge()
-    scorer.encoder = bridge.encoder(scorer.encoder, clock)
-    scorer.heads = bridge.heads(scorer.heads, clock)
+    scorer.encoder = Timed(scorer.encoder, "encoder", clock)
+    scorer.heads = Timed(scorer.heads, "heads", clock)
     scorer.resolver = Timed(scorer.resolver, "localities", clock)
     scorer.matcher = Timed(scorer.matcher, "narratives", clock)
 
@@ -279,7 +225,7 @@ def run_pipeline(posts: list[str], *, threads: int, ner: str, encoder: str,
         "construct_s": construct, "wall_s": wall, "posts": len(items), "posts_per_s": len(items) / wall,
         "scored": scored, "not_scored_language": not_scored, "stages_s": stages,
         "cpu_share": cpu / (wall * threads), "load_before": load_before, "load_after": _load(),
-        "output_bytes": size, "layer_bridge": bridge.used,
+        "output_bytes": size,
     }
 
 
@@ -342,9 +288,6 @@ def main(argv: list[str] | None = None) -> int:
             print("  alongside the encoder, on its own thread:")
         print(f"  {stage:<11} {secs:7.2f} s  {100 * secs / res['wall_s']:5.1f}%  "
               f"{res['posts'] / secs if secs > 0 else float('inf'):9.0f} posts/s")
-    if res["layer_bridge"]:
-        print("  note: scoring.py does not pass layers= to the heads yet; the benchmark passed the layer "
-              "pools from the same encoder pass (LayerBridge)")
     print(f"  load average {res['load_before']:.2f} -> {res['load_after']:.2f}; "
           f"this process used {100 * res['cpu_share']:.0f}% of {args.threads} cores")
     out = {"source": source, "pipeline": res}
