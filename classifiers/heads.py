@@ -36,6 +36,7 @@ from safetensors.numpy import load_file
 from scipy.sparse import csr_matrix
 
 from .datasets import TARGET_GROUPS
+from .negation import DENIAL_FACTOR, denial
 from .ngrams import LinearNgramModel, hashed_counts
 
 MODELS_DIR = Path(__file__).resolve().parent / "models"
@@ -236,7 +237,8 @@ class Heads:
     def score_arrays(self, embeddings: np.ndarray, texts: Sequence[str],
                      layers: np.ndarray | None = None, tokens=None) -> dict[str, np.ndarray]:
         """Column arrays: each score name -> (n,) float32; ``targets`` -> (n, 7) in ``self.target_groups`` order
-        (learned probability, raised to 1.0 where an explicit group term appears in the text).
+        (learned probability, raised to 1.0 where an explicit group term appears in the text); ``denial`` ->
+        (n,) bool, the posts denying a pejorative description of a group (hate and offensive scaled down).
 
         ``embeddings`` (n, 384) and ``layers`` (n, 2304) are the two outputs of ``Encoder.encode_with_layers``
         for ``texts``; ``layers`` may be omitted only when no head reads it (``needs_layers`` False), and
@@ -265,6 +267,13 @@ class Heads:
         # the heads that mix in an n-gram model hash the same texts: once for all of them
         counts = {bits: hashed_counts(texts, bits) for bits in {h.ngram.bits for h in heads if h.ngram is not None}}
         p = self.hate_head.predict(feats, texts, counts)  # columns normal, offensive, hate
+        # "Refugees are not criminals.": a denial of a pejorative description keeps a quarter of its
+        # hate and offensive probability (classifiers/negation.py), the rest goes to normal
+        denies = np.array([denial(t) is not None for t in texts], dtype=bool)
+        if denies.any():
+            p = p.copy()
+            p[denies, 1:] *= DENIAL_FACTOR
+            p[denies, 0] = 1.0 - p[denies, 1:].sum(axis=1)
         tg = self.targets_head.predict(feats, texts, counts)
         for j, g in enumerate(self.target_groups):
             rx = self._lexicon.get(g)
@@ -275,6 +284,7 @@ class Heads:
             "conspiracy": self.conspiracy_head.predict(feats, texts, counts)[:, 0].astype(np.float32),
             "mobilisation": self.mobilisation_head.predict(feats, texts, counts)[:, 0].astype(np.float32),
             "negativity": self.negativity_head.predict(texts), "targets": tg.astype(np.float32),
+            "denial": denies,
         }
 
     def labels_from(self, arrays: dict[str, np.ndarray]) -> list[list[str]]:
@@ -292,12 +302,12 @@ class Heads:
 
     def score(self, embeddings: np.ndarray, texts: Sequence[str], layers: np.ndarray | None = None,
               tokens=None) -> list[dict]:
-        """One dict per post: the five scores (rounded to 4 dp), ``target_groups`` and ``labels``.
+        """One dict per post: the five scores (rounded to 4 dp), ``target_groups``, ``labels`` and ``denial``.
         Arguments as for ``score_arrays``."""
         a = self.score_arrays(embeddings, texts, layers, tokens)
         labels, targets = self.labels_from(a), self.targets_from(a)
         return [{**{k: round(float(a[k][i]), 4) for k in SCORE_NAMES}, "target_groups": targets[i],
-                 "labels": labels[i]} for i in range(len(texts))]
+                 "labels": labels[i], "denial": bool(a["denial"][i])} for i in range(len(texts))]
 
 
 __all__ = ["Heads", "Head", "Member", "TokenMember", "Negativity", "SCORE_NAMES", "TARGET_GROUPS", "MODELS_DIR"]

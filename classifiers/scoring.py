@@ -26,6 +26,7 @@ from classifiers.heads import SCORE_NAMES, Heads
 from classifiers.language import LanguageGate
 from classifiers.localities import LocalityResolver
 from classifiers.narratives import NarrativeMatcher, explain
+from classifiers.negation import DENIAL_FACTOR
 from classifiers.obfuscation import Readable
 from classifiers.tension import post_tension
 from monitor.errors import ConfigError
@@ -138,6 +139,9 @@ class Scorer:
             "sites": sites,
             "unknown_places": [p["text"] for p in resolution.get("unknown_places", [])],
         }
+        if scores.get("denial"):
+            explanation["hate_adjusted"] = (f"denies a pejorative description of a group: hate and offensive "
+                                            f"scaled by {DENIAL_FACTOR}")
         return {
             "id": post.id,
             **{name: scores[name] for name in SCORE_NAMES},

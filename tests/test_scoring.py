@@ -174,3 +174,13 @@ def test_obfuscated_spelling_scores_like_the_plain_one_and_evidence_stays_as_wri
     assert [loc["id"] for loc in plain["localities"]] == ["workington"]
     assert all(e["evidence"] in "Sikhs in Workington are all terrorists, every one of them"
                for e in plain["explanation"]["localities"])
+
+
+def test_a_denial_is_explained(service):
+    from classifiers.scoring import PostText
+
+    denial, plain = service.scorer.score([PostText("a", "Refugees in Maryport are not criminals.", "en"),
+                                          PostText("b", "The harbour in Maryport is lovely today.", "en")])
+    assert "hate" not in denial["labels"]
+    assert "scaled by 0.25" in denial["explanation"]["hate_adjusted"]
+    assert "hate_adjusted" not in plain["explanation"]

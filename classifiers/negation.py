@@ -1,0 +1,117 @@
+"""Denials of a negative description of a group: "Refugees are not criminals."
+
+The hate head reads such a denial as the negated hate it resembles ("Refugees are not welcome
+here"): both put a group, a copula and a negation together, and the learned features barely see
+which way the predicate points (stop 19: 51 denials in training, still 12 of 19 held-out ones
+right; "Refugees are not criminals." scored 0.84). :func:`denial` finds the sentence that denies
+a *pejorative* description, and ``Heads`` scales that post's hate and offensive probabilities by
+``DENIAL_FACTOR`` (the mass goes to "normal"). A denial is:
+
+* a sentence ``[No,] [the|our|most|all|these...] <group> [up to 6 words] are|is|were|was not|n't|
+  never [all|just|a|too...] <predicate>``, where the group is one of :data:`GROUPS` (a protected
+  group noun, or a nationality or faith adjective with people/family/lads/community...);
+* whose predicate's first sentiment-bearing word (within its first three content words) is
+  pejorative: negative in VADER's lexicon (valence <= -0.5) or one of :data:`PEJORATIVE` (the
+  dehumanising words VADER does not know: vermin, parasites, scroungers...), and not one of
+  :data:`MISFORTUNE` (denying that a group are victims, persecuted or desperate is hostile, not
+  a defence);
+* in a post where nothing else says the group, or "they", *are* something pejorative ("Muslims
+  are not terrorists. They are all rapists though." and "Immigrants aren't stupid, they're
+  parasites" are not denials).
+
+Negated positives ("Gay people are not normal", "Disabled people are not worth the money")
+are left to the head, as are denials in other shapes ("I'd never say X are vermin", "Nobody
+thinks X are a threat", "It is false that X are sneaky"), which it mostly gets right.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+DENIAL_FACTOR = 0.25  # chosen on hate_contrast's negation val split, see the hate model card
+
+_PEOPLE = r"(?:people|persons|folk|families|family|lads|men|women|girls|boys|kids|children|community|communities|" \
+          r"workers|neighbours|neighbors|residents|students|youths?|couples?)"
+_ADJECTIVES = (
+    "black", "white", "asian", "african", "arab", "indian", "pakistani", "bangladeshi", "chinese", "polish",
+    "romanian", "bulgarian", "lithuanian", "latvian", "albanian", "kurdish", "iraqi", "iranian", "afghan",
+    "syrian", "eritrean", "sudanese", "somali", "nigerian", "ukrainian", "eastern european", "irish", "scottish",
+    "english", "welsh", "roma", "muslim", "jewish", "christian", "catholic", "hindu", "sikh", "gay", "lesbian",
+    "bisexual", "trans", "transgender", "non-binary", "disabled", "autistic", "deaf", "blind", "migrant",
+    "immigrant", "refugee", "foreign", "traveller", "traveler", "gypsy",
+)
+_NOUNS = (
+    "muslims", "jews", "christians", "catholics", "hindus", "sikhs", "immigrants", "migrants", "refugees",
+    "asylum seekers", "foreigners", "asians", "africans", "arabs", "indians", "pakistanis", "somalis", "poles",
+    "romanians", "eastern europeans", "gypsies", "travellers", "travelers", "roma", "gays", "lesbians",
+    "bisexuals", "homosexuals", "trans women", "trans men", "transgender people", "wheelchair users", "women",
+    "girls",
+)
+GROUPS = r"(?:(?:" + "|".join(_ADJECTIVES) + r")\s+" + _PEOPLE + r"|" + "|".join(_NOUNS) + r")"
+# dehumanising or pejorative words VADER's lexicon does not have
+PEJORATIVE = frozenset("""
+    vermin scum parasites parasite animals invaders scroungers scrounger freeloaders freeloader diseased filthy
+    paedophiles pedophiles paedos subhuman sub-human rats cockroaches illegals freaks perverts groomers
+    extremists backward naughty confused promiscuous threat danger menace mentally sneaky savages predators
+    degenerates
+    """.split())
+# words whose denial is hostile: it takes sympathy away from the group
+MISFORTUNE = frozenset("""
+    victims victim poor suffering persecuted oppressed desperate vulnerable scared afraid fleeing starving
+    struggling hungry homeless endangered traumatised traumatized
+    """.split())
+_SKIP = frozenset("all just simply a an some too so very really the our your that such any more less being as "
+                  "even".split())
+
+_DENIAL = re.compile(
+    r"^(?:no[,.!]?\s+)?(?:(?:the|our|most|all|these|those|many)\s+)?" + GROUPS + r"\b(?:\s+[\w'-]+){0,6}?\s+"
+    r"(?:are|is|were|was)\s*(?:n't|\s+not|\s+never)\s+(?P<predicate>[^.!?;,]+)", re.IGNORECASE)
+_AFFIRMED = re.compile(
+    r"\b(?:" + GROUPS + r"|they|them|these people|those people)(?:\s+(?:are|is|were)|'re)\s+(?!not\b|n't|never\b)"
+    r"(?P<predicate>[^.!?;,]+)", re.IGNORECASE)
+_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
+_WORD = re.compile(r"[\w'-]+")
+
+
+@lru_cache(maxsize=1)
+def _valence() -> dict[str, float]:
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    return SentimentIntensityAnalyzer().lexicon
+
+
+def pejorative(predicate: str) -> bool:
+    """Whether the predicate's first sentiment-bearing word (of its first three content words) is pejorative."""
+    valence = _valence()
+    content = 0
+    for word in _WORD.findall(predicate.replace('"', " ")):
+        word = word.lower().strip("'")
+        if word in _SKIP:
+            continue
+        if word in MISFORTUNE:
+            return False
+        if word in PEJORATIVE:
+            return True
+        v = valence.get(word)
+        if v is not None and abs(v) >= 0.5:
+            return v < 0
+        content += 1
+        if content >= 3:
+            return False
+    return False
+
+
+def denial(text: str) -> str | None:
+    """The sentence of ``text`` that denies a pejorative description of a group, or None."""
+    sentences = [s for s in _SENTENCE.split((text or "").strip()) if s]
+    for i, sentence in enumerate(sentences):
+        sentence = sentence.strip(" \"'“”‘’")
+        m = _DENIAL.match(sentence)
+        if not m or not pejorative(m.group("predicate")):
+            continue
+        rest = " ".join(sentences[:i] + [sentence[m.end("predicate"):]] + sentences[i + 1:])
+        if any(pejorative(a.group("predicate")) for a in _AFFIRMED.finditer(rest)):
+            return None
+        return sentence
+    return None
