@@ -18,6 +18,10 @@ given, ``score`` / ``score_arrays`` raise ``ValueError``. Likewise ``heads.needs
 of input kind ``"tokens"`` (an attention pool over the last two layers' token states, :class:`TokenMember`):
 pass ``tokens=`` from ``encoder.encode_with_layers(texts, tokens=True)``.
 
+Two word-level corrections follow the hate head (``Heads._read_words``): denials of a pejorative description
+of a group ("Refugees are not criminals.", :mod:`classifiers.negation`) and slurs the training texts lacked
+(:mod:`classifiers.slurs`).
+
 Scores are probabilities in [0, 1]: ``hate`` = P(hate speech), ``offensive`` = P(offensive or hate),
 ``conspiracy``, ``mobilisation``, ``negativity`` = (1 - VADER compound) / 2. A label is emitted when a
 score reaches ``heads.thresholds[name]`` (calibrated on validation data, see the model cards). Labels
@@ -38,6 +42,7 @@ from scipy.sparse import csr_matrix
 from .datasets import TARGET_GROUPS
 from .negation import DENIAL_FACTOR, denial
 from .ngrams import LinearNgramModel, hashed_counts
+from .slurs import SLUR_FLOOR, SlurFinder
 
 MODELS_DIR = Path(__file__).resolve().parent / "models"
 SCORE_NAMES = ("hate", "offensive", "conspiracy", "mobilisation", "negativity")
@@ -205,7 +210,7 @@ class Heads:
     ``needs_layers``) the per-layer pools from the same ``Encoder.encode_with_layers`` call."""
 
     def __init__(self, hate: Head, targets: Head, conspiracy: Head, mobilisation: Head, negativity: Negativity,
-                 target_lexicon: dict[str, list[str]]):
+                 target_lexicon: dict[str, list[str]], seen_words: set[str] | frozenset[str] = frozenset()):
         self.hate_head, self.targets_head = hate, targets
         self.conspiracy_head, self.mobilisation_head = conspiracy, mobilisation
         self.negativity_head = negativity
@@ -225,20 +230,25 @@ class Heads:
         self.inputs: dict[str, str] = {h.name: "+".join(h.inputs) for h in (hate, targets, conspiracy, mobilisation)}
         self.needs_layers: bool = any("layers" in h.inputs for h in (hate, targets, conspiracy, mobilisation))
         self.needs_tokens: bool = any("tokens" in h.inputs for h in (hate, targets, conspiracy, mobilisation))
+        # slurs the training texts lacked (``seen_words``: models/words.json), see classifiers/slurs.py
+        self.slurs = SlurFinder(seen_words)
 
     @classmethod
     def load(cls, models_dir: str | Path | None = None) -> "Heads":
         d = Path(models_dir) if models_dir else MODELS_DIR
         neg_meta = json.loads((d / "negativity.json").read_text())
         tmeta = json.loads((d / "targets.json").read_text())
+        words = d / "words.json"
+        seen = set(json.loads(words.read_text()).get("words", {})) if words.exists() else set()
         return cls(Head.load(d, "hate"), Head.load(d, "targets"), Head.load(d, "conspiracy"),
-                   Head.load(d, "mobilisation"), Negativity(neg_meta), tmeta.get("lexicon", {}))
+                   Head.load(d, "mobilisation"), Negativity(neg_meta), tmeta.get("lexicon", {}), seen)
 
     def score_arrays(self, embeddings: np.ndarray, texts: Sequence[str],
                      layers: np.ndarray | None = None, tokens=None) -> dict[str, np.ndarray]:
         """Column arrays: each score name -> (n,) float32; ``targets`` -> (n, 7) in ``self.target_groups`` order
         (learned probability, raised to 1.0 where an explicit group term appears in the text); ``denial`` ->
-        (n,) bool, the posts denying a pejorative description of a group (hate and offensive scaled down).
+        (n,) bool, the posts denying a pejorative description of a group (hate and offensive scaled down);
+        ``slur`` -> per post the unseen slur used (hate raised to ``SLUR_FLOOR``, classifiers/slurs.py) or None.
 
         ``embeddings`` (n, 384) and ``layers`` (n, 2304) are the two outputs of ``Encoder.encode_with_layers``
         for ``texts``; ``layers`` may be omitted only when no head reads it (``needs_layers`` False), and
@@ -266,26 +276,40 @@ class Heads:
         heads = (self.hate_head, self.targets_head, self.conspiracy_head, self.mobilisation_head)
         # the heads that mix in an n-gram model hash the same texts: once for all of them
         counts = {bits: hashed_counts(texts, bits) for bits in {h.ngram.bits for h in heads if h.ngram is not None}}
-        p = self.hate_head.predict(feats, texts, counts)  # columns normal, offensive, hate
-        # "Refugees are not criminals.": a denial of a pejorative description keeps a quarter of its
-        # hate and offensive probability (classifiers/negation.py), the rest goes to normal
-        denies = np.array([denial(t) is not None for t in texts], dtype=bool)
-        if denies.any():
-            p = p.copy()
-            p[denies, 1:] *= DENIAL_FACTOR
-            p[denies, 0] = 1.0 - p[denies, 1:].sum(axis=1)
+        p, denies, slurs = self._read_words(self.hate_head.predict(feats, texts, counts), texts)
         tg = self.targets_head.predict(feats, texts, counts)
         for j, g in enumerate(self.target_groups):
             rx = self._lexicon.get(g)
             if rx is not None:
                 tg[:, j] = np.maximum(tg[:, j], [1.0 if rx.search(t or "") else 0.0 for t in texts])
+            tg[:, j] = np.maximum(tg[:, j], [1.0 if u is not None and u.group == g else 0.0 for u in slurs])
         return {
             "hate": p[:, 2].astype(np.float32), "offensive": (p[:, 1] + p[:, 2]).astype(np.float32),
             "conspiracy": self.conspiracy_head.predict(feats, texts, counts)[:, 0].astype(np.float32),
             "mobilisation": self.mobilisation_head.predict(feats, texts, counts)[:, 0].astype(np.float32),
             "negativity": self.negativity_head.predict(texts), "targets": tg.astype(np.float32),
-            "denial": denies,
+            "denial": denies, "slur": [u.form if u is not None else None for u in slurs],
         }
+
+    def _read_words(self, p: np.ndarray, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, list]:
+        """The two word-level corrections to the hate head's (n, 3) probabilities (normal, offensive, hate):
+
+        * "Refugees are not criminals.": a denial of a pejorative description keeps ``DENIAL_FACTOR`` of its
+          hate and offensive probability, the rest goes to normal (classifiers/negation.py);
+        * a slur the training texts lacked, used (not quoted, reported or reclaimed): hate at least
+          ``SLUR_FLOOR``, taken from normal and offensive in proportion (classifiers/slurs.py).
+
+        Returns the corrected probabilities, which posts are denials, and per post the slur used or None."""
+        p = p.copy()
+        denies = np.array([denial(t) is not None for t in texts], dtype=bool)
+        p[denies, 1:] *= DENIAL_FACTOR
+        p[denies, 0] = 1.0 - p[denies, 1:].sum(axis=1)
+        slurs = [None if denies[i] else self.slurs.find(t) for i, t in enumerate(texts)]
+        lift = np.array([u is not None for u in slurs], dtype=bool) & (p[:, 2] < SLUR_FLOOR)
+        rest = p[lift, :2]
+        p[lift, :2] = rest * ((1.0 - SLUR_FLOOR) / np.maximum(rest.sum(axis=1, keepdims=True), 1e-9))
+        p[lift, 2] = SLUR_FLOOR
+        return p, denies, slurs
 
     def labels_from(self, arrays: dict[str, np.ndarray]) -> list[list[str]]:
         """Per post, the score names at or above their thresholds (in SCORE_NAMES order)."""
@@ -302,12 +326,14 @@ class Heads:
 
     def score(self, embeddings: np.ndarray, texts: Sequence[str], layers: np.ndarray | None = None,
               tokens=None) -> list[dict]:
-        """One dict per post: the five scores (rounded to 4 dp), ``target_groups``, ``labels`` and ``denial``.
+        """One dict per post: the five scores (rounded to 4 dp), ``target_groups``, ``labels``, ``denial`` and
+        ``slur``.
         Arguments as for ``score_arrays``."""
         a = self.score_arrays(embeddings, texts, layers, tokens)
         labels, targets = self.labels_from(a), self.targets_from(a)
         return [{**{k: round(float(a[k][i]), 4) for k in SCORE_NAMES}, "target_groups": targets[i],
-                 "labels": labels[i], "denial": bool(a["denial"][i])} for i in range(len(texts))]
+                 "labels": labels[i], "denial": bool(a["denial"][i]), "slur": a["slur"][i]}
+                for i in range(len(texts))]
 
 
 __all__ = ["Heads", "Head", "Member", "TokenMember", "Negativity", "SCORE_NAMES", "TARGET_GROUPS", "MODELS_DIR"]

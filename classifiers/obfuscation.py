@@ -11,7 +11,8 @@ so ordinary posts pass through unchanged (postcodes, road numbers, times, handle
 place names are left alone). Known words are the encoder's own whole-word vocabulary (22,501 words
 of all-MiniLM-L6-v2's WordPiece vocabulary) plus ``models/words.json``: words seen at least three
 times in the heads' training texts, written by ``python -m classifiers.train`` (its vocabulary
-carries the slurs and spellings the encoder's vocabulary lacks). Rewrites, in order:
+carries the slurs and spellings the encoder's vocabulary lacks) and the one-word forms of the slur
+lexicon (``classifiers/slurs.py``). Rewrites, in order:
 
 * leetspeak: digits and symbols inside a word (``0``->o, ``1``->i/l, ``3``->e, ``4``->a, ``5``->s,
   ``7``->t, ``@``->a, ``$``->s) when the result is a known word;
@@ -92,11 +93,25 @@ class Readable:
         out.known = self.known | words
         return out
 
+    def with_slurs(self, forms) -> "Readable":
+        """A copy that knows these slurs (classifiers/slurs.py) as words and can unmask them
+        ('g*ppos' -> 'gyppos'), after the training texts' own abusive words of the same length."""
+        out = Readable.__new__(Readable)
+        out.__dict__.update(self.__dict__)
+        forms = sorted(set(forms) - self.known)
+        out.known = self.known | set(forms)
+        out._by_length = {k: list(v) for k, v in self._by_length.items()}
+        for form in forms:
+            out._by_length.setdefault(len(form), []).append(form)
+        return out
+
     @classmethod
     def from_file(cls, words_file: Path) -> "Readable":
+        from .slurs import single_words
+
         data = json.loads(words_file.read_text()) if words_file.exists() else {}
         return cls(encoder_words(), {w: int(c) for w, c in data.get("words", {}).items()},
-                   {w: int(c) for w, c in data.get("toxic", {}).items()})
+                   {w: int(c) for w, c in data.get("toxic", {}).items()}).with_slurs(single_words())
 
     @classmethod
     def load(cls, words_file: Path = WORDS_FILE) -> "Readable":

@@ -27,6 +27,7 @@ from classifiers.language import LanguageGate
 from classifiers.localities import LocalityResolver
 from classifiers.narratives import NarrativeMatcher, explain
 from classifiers.negation import DENIAL_FACTOR
+from classifiers.slurs import SLUR_FLOOR
 from classifiers.obfuscation import Readable
 from classifiers.tension import post_tension
 from monitor.errors import ConfigError
@@ -142,6 +143,9 @@ class Scorer:
         if scores.get("denial"):
             explanation["hate_adjusted"] = (f"denies a pejorative description of a group: hate and offensive "
                                             f"scaled by {DENIAL_FACTOR}")
+        elif scores.get("slur"):
+            explanation["hate_adjusted"] = (f"uses a slur the model was not trained on ('{scores['slur']}'): "
+                                            f"hate at least {SLUR_FLOOR}")
         return {
             "id": post.id,
             **{name: scores[name] for name in SCORE_NAMES},

@@ -184,3 +184,11 @@ def test_a_denial_is_explained(service):
     assert "hate" not in denial["labels"]
     assert "scaled by 0.25" in denial["explanation"]["hate_adjusted"]
     assert "hate_adjusted" not in plain["explanation"]
+
+
+def test_an_unseen_slur_is_explained(service):
+    from classifiers.scoring import PostText
+
+    (result,) = service.scorer.score([PostText("a", "Appleby fair again, town full of pikeys nicking everything.", "en")])
+    assert "hate" in result["labels"] and "race_ethnicity" in result["target_groups"]
+    assert "'pikeys'" in result["explanation"]["hate_adjusted"]
