@@ -184,12 +184,16 @@ def mobilisation_metrics(ctx: Context) -> list[Row]:
 
 def everyday_metrics(ctx: Context) -> list[Row]:
     """False-positive rates on the held-out (test) part of the hand-written everyday local posts, with the
-    grievances about local services and costs (kind ``grievance``, added in stop 17) reported on their own so
-    the earlier figure stays comparable."""
+    grievances about local services and costs (kind ``grievance``, added in stop 17) and the everyday negated
+    statements (kind ``negated_statement``, stop 20; test rows only) reported on their own so the earlier
+    figure stays comparable."""
     test = [r for r in D.everyday_negatives(ctx.local) if r.split == "test"]
-    groups = (("everyday local posts (held-out, hand-written)", [r for r in test if r.kind != "grievance"]),
+    apart = ("grievance", "negated_statement")
+    groups = (("everyday local posts (held-out, hand-written)", [r for r in test if r.kind not in apart]),
               ("local grievances about services and costs (held-out, hand-written)",
-               [r for r in test if r.kind == "grievance"]))
+               [r for r in test if r.kind == "grievance"]),
+              ("everyday negated statements ('the council are not listening'; held-out, hand-written)",
+               [r for r in test if r.kind == "negated_statement"]))
     th = ctx.heads.thresholds
     out = []
     for name, rows in groups:
