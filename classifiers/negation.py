@@ -29,7 +29,9 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-DENIAL_FACTOR = 0.25  # chosen on hate_contrast's negation val split, see the hate model card
+# hate_contrast's negation val split allows any factor up to 0.7; denials written while shaping the rule
+# scored up to 0.87 (val: 0.67), so 0.25 keeps them well under the 0.48 threshold (see the hate model card)
+DENIAL_FACTOR = 0.25
 
 _PEOPLE = r"(?:people|persons|folk|families|family|lads|men|women|girls|boys|kids|children|community|communities|" \
           r"workers|neighbours|neighbors|residents|students|youths?|couples?)"
