@@ -83,10 +83,21 @@ HEAD_TEXT = {
              "('Gays are not a problem as long as they stay away from kids, the perverts.' now passes as a "
              "denial), other negated sentences 4 of 5 either way. Validation (the 11 matched rows of "
              "hate_contrast's negation val split) allowed any factor up to 0.7; the 16 denials written while the "
-             "rule was shaped (so not a test) scored up to 0.87 against the val rows' 0.67, hence 0.25. Denials "
-             "in other shapes are left to the head ('I'd never say immigrants are vermin', 'Nobody here thinks "
-             "...', 'It is false that ...'), and so is 'My neighbours are not happy about the bins again.' (0.62: "
-             "a negation after a plural subject is enough for the head). "
+             "rule was shaped (so not a test) scored up to 0.87 against the val rows' 0.67, hence 0.25. "
+             "Stop 21 extends it to a pejorative statement about a group that a frame opening the sentence denies "
+             "or condemns ('Nobody here thinks Muslims are a disease.', 'I'd never say ...', 'It's not true "
+             "that ...', 'the lie that ...', 'Stop calling Travellers scroungers', 'Calling Pakistanis groomers "
+             "is racist'; not 'I'm not saying ..., but' or any frame followed by ', but'), shaped on the train "
+             "and val rows of hate_contrast (no hateful one matches), and scales the conspiracy score of every "
+             "denial by the same factor: the conspiracy head flagged 20 of the 41 hate_contrast denials. It still "
+             "matches no HateXplain, Davidson, PHEME, covid, PRCT, CONSTRAINT, everyday, mobilisation, "
+             "conspiracy_contrast or demo post; hate_contrast test negated hate 12 -> 13 of 19 ('It is false "
+             "that Jews are sneaky'). A probe written before the extension and not used to change it (25 "
+             "posts, stop 21 host): denials right 11 -> 15 of 15 (conspiracy flags 10 -> 0), hateful sentences "
+             "in the same frames 8 of 10 either way, none matched. Other shapes are left to the head ('I don't "
+             "hate X', 'The idea that X are Y is a myth', 'Saying that X are Y is vile'), and so is 'My "
+             "neighbours are not happy about the bins again.' (0.62: a negation after a plural subject is "
+             "enough for the head). "
              "A slur lexicon (classifiers/slurs.py, classifiers/lexicons/slurs.jsonl: 81 British forms by "
              "target group, hand-written) speaks where the training texts are silent: a form counts only when "
              "the head's training rows had it fewer than three times (60 of 81 now), and only when used, not "
@@ -277,7 +288,11 @@ HEAD_TEXT = {
                    "what life is like up here...': 0.61). Known narratives are named by the narrative "
                    "matcher (config/narratives.yaml), not by this head. The covid-vaccine labels are noisy (personal adverse-event "
                    "stories are labelled conspiracy). Criticism of authorities "
-                   "is not conspiracy; expect errors on sarcasm and on posts that debunk conspiracies."),
+                   "is not conspiracy; expect errors on sarcasm and on posts that debunk conspiracies. A post "
+                   "that denies a smear about a group ('Jews do not control the banks.', 'Nobody here thinks "
+                   "refugees are criminals.', classifiers/negation.py) keeps 0.25 of this head's score (stop 21): "
+                   "the head flagged 20 of the 41 such denials in hate_contrast, and the rule matches no row of "
+                   "any conspiracy benchmark, so the figures below are unchanged by it."),
     "mobilisation": ("Mobilisation (calls to gather / confront at a place or time)",
                      "Logistic regression over the encoder features (see Input), mixed since v1.8 with a logistic "
                      "regression over hashed character and word n-grams of the text, as the hate head is "
@@ -322,6 +337,25 @@ HEAD_TEXT = {
                      "the val rows is missed (recall 0.84). A "
                      "high score is a prompt for a human to read the post, not evidence of intent."),
 }
+
+
+def _measured_on() -> str:
+    """Which CPU the figures below were measured on: the int8 encoder's features, and so the last digit of
+    each metric, differ a little between CPU families (quantised kernels with and without AVX-512/VNNI)."""
+    import os
+    import platform
+
+    model = platform.processor() or platform.machine()
+    try:
+        names = [line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                 if line.startswith("model name")]
+        flags = next((line for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("flags")), "")
+        model = names[0] if names else model
+        model += ", AVX-512 VNNI" if "avx512_vnni" in flags else (", AVX2 without VNNI" if "avx2" in flags else "")
+    except OSError:
+        pass
+    return (f"Measured on {os.cpu_count()} cores of {model}. The int8 encoder's features differ slightly between "
+            "CPU families, so figures can move in the third decimal between hosts.")
 
 
 def _metrics_md(rows, groups) -> str:
@@ -407,7 +441,8 @@ def write_all(out: Path, rows, report: dict) -> None:
                 "everyday_negatives test split, and the fictional demo feed config/demo/scenario.jsonl "
                 "(ground truth from its `thread` field; never trained on).", "",
                 "## Threshold and calibration", "", f"Threshold(s): `{json.dumps(th)}`. {meta.get('calibration', '')}.",
-                "", _curve_md(meta), "## Metrics on held-out data", "", _metrics_md(rows, groups[head]), "",
+                "", _curve_md(meta), "## Metrics on held-out data", "", _measured_on(), "",
+                _metrics_md(rows, groups[head]), "",
                 "## Intended use", "",
                 "Aggregate monitoring of public posts per locality by a community-safety partnership, to prioritise "
                 "human review. Not for decisions about individuals, moderation without review, or evidence.", "",

@@ -247,7 +247,8 @@ class Heads:
                      layers: np.ndarray | None = None, tokens=None) -> dict[str, np.ndarray]:
         """Column arrays: each score name -> (n,) float32; ``targets`` -> (n, 7) in ``self.target_groups`` order
         (learned probability, raised to 1.0 where an explicit group term appears in the text); ``denial`` ->
-        (n,) bool, the posts denying a pejorative description of a group (hate and offensive scaled down);
+        (n,) bool, the posts denying a pejorative description of a group (hate, offensive and conspiracy scaled
+        down);
         ``slur`` -> per post the unseen slur used (hate raised to ``SLUR_FLOOR``, classifiers/slurs.py) or None.
 
         ``embeddings`` (n, 384) and ``layers`` (n, 2304) are the two outputs of ``Encoder.encode_with_layers``
@@ -283,9 +284,11 @@ class Heads:
             if rx is not None:
                 tg[:, j] = np.maximum(tg[:, j], [1.0 if rx.search(t or "") else 0.0 for t in texts])
             tg[:, j] = np.maximum(tg[:, j], [1.0 if u is not None and u.group == g else 0.0 for u in slurs])
+        conspiracy = self.conspiracy_head.predict(feats, texts, counts)[:, 0]
+        conspiracy[denies] *= DENIAL_FACTOR  # rebutting a smear about a group is not conspiracy framing
         return {
             "hate": p[:, 2].astype(np.float32), "offensive": (p[:, 1] + p[:, 2]).astype(np.float32),
-            "conspiracy": self.conspiracy_head.predict(feats, texts, counts)[:, 0].astype(np.float32),
+            "conspiracy": conspiracy.astype(np.float32),
             "mobilisation": self.mobilisation_head.predict(feats, texts, counts)[:, 0].astype(np.float32),
             "negativity": self.negativity_head.predict(texts), "targets": tg.astype(np.float32),
             "denial": denies, "slur": [u.form if u is not None else None for u in slurs],

@@ -19,9 +19,21 @@ a *pejorative* description, and ``Heads`` scales that post's hate and offensive 
   are not terrorists. They are all rapists though." and "Immigrants aren't stupid, they're
   parasites" are not denials).
 
+The same holds for a pejorative statement about a group that a framing clause at the start of the
+sentence denies or condemns (:func:`_embedded`): "Nobody here thinks X are a disease", "I'd never
+say X are vermin", "I don't believe for a second that ...", "It's not true that ...", "the lie
+that ...", "Don't let anyone tell you ...", "Stop calling X scroungers", "Calling X groomers is
+racist". A disclaimer is not a denial: "I'm not saying X are vermin, but ..." and any frame
+followed by ", but" are left to the head.
+
+``Heads`` scales the conspiracy score of a denial by the same factor: rebutting a smear about a
+group ("Jews do not control the banks. That's an ancient conspiracy theory.") is not conspiracy
+framing, and the conspiracy head, which learned that group-plus-claim sentences are, flagged half
+of hate_contrast's denials.
+
 Negated positives ("Gay people are not normal", "Disabled people are not worth the money")
-are left to the head, as are denials in other shapes ("I'd never say X are vermin", "Nobody
-thinks X are a threat", "It is false that X are sneaky"), which it mostly gets right.
+are left to the head, as are denials in other shapes ("I don't hate X", "The idea that X are
+Y is a myth", "Saying that X are Y is vile").
 """
 
 from __future__ import annotations
@@ -56,7 +68,7 @@ PEJORATIVE = frozenset("""
     vermin scum parasites parasite animals invaders scroungers scrounger freeloaders freeloader diseased filthy
     paedophiles pedophiles paedos subhuman sub-human rats cockroaches illegals freaks perverts groomers
     extremists backward naughty confused promiscuous threat danger menace mentally sneaky savages predators
-    degenerates
+    degenerates disease diseases plague pests pest filth trash garbage infestation swarm lice leeches
     """.split())
 # words whose denial is hostile: it takes sympathy away from the group
 MISFORTUNE = frozenset("""
@@ -69,6 +81,32 @@ _SKIP = frozenset("all just simply a an some too so very really the our your tha
 _DENIAL = re.compile(
     r"^(?:no[,.!]?\s+)?(?:(?:the|our|most|all|these|those|many)\s+)?" + GROUPS + r"\b(?:\s+[\w'-]+){0,6}?\s+"
     r"(?:are|is|were|was)\s*(?:n't|\s+not|\s+never)\s+(?P<predicate>[^.!?;,]+)", re.IGNORECASE)
+# "Nobody here thinks X are Y", "I'd never say ...", "It's not true that ...", "the lie that ...": a frame that
+# denies or condemns the statement after it. "I'm not saying X are Y, but ..." is a disclaimer, not a denial.
+_FRAME = (
+    r"(?:(?:i|we|you)(?:\s+(?:would|will|could|can|do|did|does)|'d)?\s*(?:never|not|n't)\s+(?:ever\s+|once\s+)?"
+    r"(?:say|said|think|thought|believe|believed|claim|claimed|agree|accept|buy)"
+    r"|(?:i|we)\s+refuse\s+to\s+(?:believe|accept|say)"
+    r"|(?:nobody|no one|no-one|none of us)\s+(?:[\w']+\s+){0,4}?"
+    r"(?:thinks|says|believes|claims|is saying|would say|should say|should ever say|should call|calls)"
+    r"|(?:don't|do not|never)\s+let\s+(?:anyone|anybody|them|people)\s+tell\s+you"
+    r"|it(?:'s|\s+is|\s+was|\s+isn't|\s+would be)\s+(?:simply\s+|just\s+|plainly\s+)?"
+    r"(?:not true|untrue|false|a lie|a myth|nonsense|rubbish|wrong to say|wrong to think|racist to say)"
+    r"|(?:the|that|this|an old|the old)\s+(?:lie|myth|smear|stereotype|trope)"
+    r"|(?:stop|quit)\s+(?:saying|claiming|telling people)"
+    r")\s+(?:for a second\s+|for one second\s+)?(?:that\s+)?"
+)
+_EMBEDDED = re.compile(
+    r"^(?:no[,.!]?\s+|honestly[,]?\s+|and\s+)?" + _FRAME + r"(?:(?:the|our|most|all|these|those|many)\s+)?" + GROUPS +
+    r"\b(?:\s+[\w'-]+){0,6}?(?:\s+(?:are|is|were|was)|'re)\s+(?!not\b|n't|never\b)(?P<predicate>[^.!?;,]+)",
+    re.IGNORECASE)
+# "Stop calling Travellers scroungers", "Calling Pakistanis groomers ... is racist"
+_CALLING = re.compile(
+    r"^(?:(?:stop|quit|don't|do not|never)\s+(?:calling|call)\s+|calling\s+)(?:(?:the|our|all)\s+)?" + GROUPS +
+    r"\s+(?P<predicate>[^.!?;,]+)", re.IGNORECASE)
+_CONDEMNED = re.compile(r"\bis\s+(?:wrong|racist|bigoted|vile|disgusting|hateful|ignorant|lazy|cruel|not on|"
+                        r"out of order|not ok|not okay|unacceptable)\b", re.IGNORECASE)
+_DISCLAIMER = re.compile(r"^(?:i'm|i am|im)\s+not\s+saying\b|,?\s+but\b", re.IGNORECASE)
 _AFFIRMED = re.compile(
     r"\b(?:" + GROUPS + r"|they|them|these people|those people)(?:\s+(?:are|is|were)|'re)\s+(?!not\b|n't|never\b)"
     r"(?P<predicate>[^.!?;,]+)", re.IGNORECASE)
@@ -109,7 +147,7 @@ def denial(text: str) -> str | None:
     sentences = [s for s in _SENTENCE.split((text or "").strip()) if s]
     for i, sentence in enumerate(sentences):
         sentence = sentence.strip(" \"'“”‘’")
-        m = _DENIAL.match(sentence)
+        m = _DENIAL.match(sentence) or _embedded(sentence)
         if not m or not pejorative(m.group("predicate")):
             continue
         rest = " ".join(sentences[:i] + [sentence[m.end("predicate"):]] + sentences[i + 1:])
@@ -117,3 +155,19 @@ def denial(text: str) -> str | None:
             return None
         return sentence
     return None
+
+
+def _embedded(sentence: str):
+    """A match whose ``predicate`` a framing clause denies or condemns, or None. The frame must open the
+    sentence, and a disclaimer ("I'm not saying ..., but"; "just the ones I've met") is not a denial."""
+    if _DISCLAIMER.search(sentence):
+        return None
+    m = _EMBEDDED.match(sentence)
+    if m:
+        return m
+    m = _CALLING.match(sentence)
+    if m and (sentence.lower().startswith(("stop", "quit", "don't", "do not", "never"))
+              or _CONDEMNED.search(sentence, m.start("predicate"))):
+        return m
+    return None
+

@@ -141,8 +141,8 @@ class Scorer:
             "unknown_places": [p["text"] for p in resolution.get("unknown_places", [])],
         }
         if scores.get("denial"):
-            explanation["hate_adjusted"] = (f"denies a pejorative description of a group: hate and offensive "
-                                            f"scaled by {DENIAL_FACTOR}")
+            explanation["hate_adjusted"] = (f"denies a pejorative description of a group: hate, offensive and "
+                                            f"conspiracy scaled by {DENIAL_FACTOR}")
         elif scores.get("slur"):
             explanation["hate_adjusted"] = (f"uses a slur the model was not trained on ('{scores['slur']}'): "
                                             f"hate at least {SLUR_FLOOR}")

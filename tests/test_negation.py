@@ -15,6 +15,12 @@ DENIALS = [
     "The Somali lads at the gym are not violent, they coach the under-12s.",
     "Asylum seekers in Workington are not a threat to anyone.",
     "Jewish people are not greedy. That's an old lie with a body count.",
+    # a frame that denies or condemns the statement after it
+    "Nobody at the school thinks the Syrian kids are dirty.",
+    "I'd never say Travellers are thieves.",
+    "It's not true that asylum seekers are dangerous.",
+    "Stop calling Muslims terrorists.",
+    "Calling refugees parasites is disgusting.",
 ]
 NOT_DENIALS = [
     # negated positives: hate in the same shape, left to the head
@@ -32,6 +38,14 @@ NOT_DENIALS = [
     # quoting, reporting, other shapes
     "Someone sprayed 'Muslims out' on the mosque wall.",
     "Muslims are a disease.",
+    # frames that assert, disclaim or only pretend to deny
+    "I'm not saying immigrants are scum, but look at the crime figures.",
+    "Nobody thinks refugees are dangerous, but they are.",
+    "It's true that Roma are thieves.",
+    "Nobody wants refugees here.",
+    "Stop pretending Muslims are peaceful.",
+    "Calling refugees parasites is fair enough.",
+    "I'd never say Travellers are thieves. They are all thieves.",
 ]
 
 
@@ -75,6 +89,8 @@ def test_denials_are_not_hate_and_negated_positives_still_are(scored):
     assert a["denial"][:n].all() and not a["denial"][n:].any()
     assert (a["hate"][:n] < heads.thresholds["hate"]).all(), dict(zip(texts, a["hate"]))
     assert (a["offensive"][:n] < heads.thresholds["offensive"]).all()
+    # a rebuttal of a smear is not conspiracy framing ("Jewish people are not greedy. That's an old lie ...")
+    assert (a["conspiracy"][:n] < heads.thresholds["conspiracy"]).all(), dict(zip(texts, a["conspiracy"]))
     # negated positives keep the head's own score ("Gay people are not normal." is a miss the card lists)
     assert a["hate"][n] >= heads.thresholds["hate"], texts[n]
 
@@ -85,3 +101,9 @@ def test_a_denial_keeps_a_quarter_of_its_hate_probability(scored):
     assert a["hate"] == pytest.approx(np.where(a["denial"], raw[:, 2] * DENIAL_FACTOR, raw[:, 2]), abs=1e-6)
     assert a["offensive"] == pytest.approx(
         np.where(a["denial"], (raw[:, 1] + raw[:, 2]) * DENIAL_FACTOR, raw[:, 1] + raw[:, 2]), abs=1e-6)
+
+
+def test_a_denial_keeps_a_quarter_of_its_conspiracy_probability(scored):
+    heads, texts, a, features = scored
+    raw = heads.conspiracy_head.predict(features, texts)[:, 0]
+    assert a["conspiracy"] == pytest.approx(np.where(a["denial"], raw * DENIAL_FACTOR, raw), abs=1e-6)
