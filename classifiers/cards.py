@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import platform
 from collections import Counter
 from pathlib import Path
 
@@ -360,18 +362,15 @@ HEAD_TEXT = {
 def _measured_on() -> str:
     """Which CPU the figures below were measured on: the int8 encoder's features, and so the last digit of
     each metric, differ a little between CPU families (quantised kernels with and without AVX-512/VNNI)."""
-    import os
-    import platform
-
     model = platform.processor() or platform.machine()
     try:
-        names = [line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                 if line.startswith("model name")]
-        flags = next((line for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("flags")), "")
-        model = names[0] if names else model
-        model += ", AVX-512 VNNI" if "avx512_vnni" in flags else (", AVX2 without VNNI" if "avx2" in flags else "")
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
     except OSError:
-        pass
+        lines = []
+    names = [line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")]
+    flags = next((line for line in lines if line.startswith("flags")), "")
+    model = names[0] if names else model
+    model += ", AVX-512 VNNI" if "avx512_vnni" in flags else (", AVX2 without VNNI" if "avx2" in flags else "")
     return (f"Measured on {os.cpu_count()} cores of {model}. The int8 encoder's features differ slightly between "
             "CPU families, so figures can move in the third decimal between hosts.")
 

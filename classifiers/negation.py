@@ -102,7 +102,7 @@ _EMBEDDED = re.compile(
     re.IGNORECASE)
 # "Stop calling Travellers scroungers", "Calling Pakistanis groomers ... is racist"
 _CALLING = re.compile(
-    r"^(?:(?:stop|quit|don't|do not|never)\s+(?:calling|call)\s+|calling\s+)(?:(?:the|our|all)\s+)?" + GROUPS +
+    r"^(?:(?P<stop>stop|quit|don't|do not|never)\s+(?:calling|call)\s+|calling\s+)(?:(?:the|our|all)\s+)?" + GROUPS +
     r"\s+(?P<predicate>[^.!?;,]+)", re.IGNORECASE)
 _CONDEMNED = re.compile(r"\bis\s+(?:wrong|racist|bigoted|vile|disgusting|hateful|ignorant|lazy|cruel|not on|"
                         r"out of order|not ok|not okay|unacceptable)\b", re.IGNORECASE)
@@ -159,15 +159,14 @@ def denial(text: str) -> str | None:
 
 def _embedded(sentence: str):
     """A match whose ``predicate`` a framing clause denies or condemns, or None. The frame must open the
-    sentence, and a disclaimer ("I'm not saying ..., but"; "just the ones I've met") is not a denial."""
+    sentence, and a disclaimer ("I'm not saying ...", a frame followed by ", but") is not a denial."""
     if _DISCLAIMER.search(sentence):
         return None
     m = _EMBEDDED.match(sentence)
     if m:
         return m
     m = _CALLING.match(sentence)
-    if m and (sentence.lower().startswith(("stop", "quit", "don't", "do not", "never"))
-              or _CONDEMNED.search(sentence, m.start("predicate"))):
+    if m and (m.group("stop") or _CONDEMNED.search(sentence, m.start("predicate"))):
         return m
     return None
 
