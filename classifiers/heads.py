@@ -18,9 +18,10 @@ given, ``score`` / ``score_arrays`` raise ``ValueError``. Likewise ``heads.needs
 of input kind ``"tokens"`` (an attention pool over the last two layers' token states, :class:`TokenMember`):
 pass ``tokens=`` from ``encoder.encode_with_layers(texts, tokens=True)``.
 
-Two word-level corrections follow the hate head (``Heads._read_words``): denials of a pejorative description
-of a group ("Refugees are not criminals.", :mod:`classifiers.negation`) and slurs the training texts lacked
-(:mod:`classifiers.slurs`).
+Three word-level corrections follow the hate head (``Heads._read_words``): denials of a pejorative description
+of a group ("Refugees are not criminals.", :mod:`classifiers.negation`), strong feeling aimed at a group's
+attackers or mistreatment ("I can't stand racists who target Poles", :mod:`classifiers.counter_speech`) and
+slurs the training texts lacked (:mod:`classifiers.slurs`).
 
 Scores are probabilities in [0, 1]: ``hate`` = P(hate speech), ``offensive`` = P(offensive or hate),
 ``conspiracy``, ``mobilisation``, ``negativity`` = (1 - VADER compound) / 2. A label is emitted when a
@@ -40,6 +41,7 @@ from safetensors.numpy import load_file
 from scipy.sparse import csr_matrix
 
 from .datasets import TARGET_GROUPS
+from .counter_speech import counter_speech
 from .negation import DENIAL_FACTOR, denial
 from .ngrams import LinearNgramModel, hashed_counts
 from .slurs import SLUR_FLOOR, SlurFinder
@@ -247,8 +249,9 @@ class Heads:
                      layers: np.ndarray | None = None, tokens=None) -> dict[str, np.ndarray]:
         """Column arrays: each score name -> (n,) float32; ``targets`` -> (n, 7) in ``self.target_groups`` order
         (learned probability, raised to 1.0 where an explicit group term appears in the text); ``denial`` ->
-        (n,) bool, the posts denying a pejorative description of a group (hate, offensive and conspiracy scaled
-        down);
+        (n,) bool, the posts denying a pejorative description of a group, and ``counter_speech`` -> (n,) bool,
+        the other posts aiming strong feeling at a group's attackers or mistreatment (both: hate, offensive and
+        conspiracy scaled down);
         ``slur`` -> per post the unseen slur used (hate raised to ``SLUR_FLOOR``, classifiers/slurs.py) or None.
 
         ``embeddings`` (n, 384) and ``layers`` (n, 2304) are the two outputs of ``Encoder.encode_with_layers``
@@ -277,7 +280,7 @@ class Heads:
         heads = (self.hate_head, self.targets_head, self.conspiracy_head, self.mobilisation_head)
         # the heads that mix in an n-gram model hash the same texts: once for all of them
         counts = {bits: hashed_counts(texts, bits) for bits in {h.ngram.bits for h in heads if h.ngram is not None}}
-        p, denies, slurs = self._read_words(self.hate_head.predict(feats, texts, counts), texts)
+        p, denies, counters, slurs = self._read_words(self.hate_head.predict(feats, texts, counts), texts)
         tg = self.targets_head.predict(feats, texts, counts)
         for j, g in enumerate(self.target_groups):
             rx = self._lexicon.get(g)
@@ -285,34 +288,39 @@ class Heads:
                 tg[:, j] = np.maximum(tg[:, j], [1.0 if rx.search(t or "") else 0.0 for t in texts])
             tg[:, j] = np.maximum(tg[:, j], [1.0 if u is not None and u.group == g else 0.0 for u in slurs])
         conspiracy = self.conspiracy_head.predict(feats, texts, counts)[:, 0]
-        conspiracy[denies] *= DENIAL_FACTOR  # rebutting a smear about a group is not conspiracy framing
+        conspiracy[denies | counters] *= DENIAL_FACTOR  # defending a group is not conspiracy framing
         return {
             "hate": p[:, 2].astype(np.float32), "offensive": (p[:, 1] + p[:, 2]).astype(np.float32),
             "conspiracy": conspiracy.astype(np.float32),
             "mobilisation": self.mobilisation_head.predict(feats, texts, counts)[:, 0].astype(np.float32),
             "negativity": self.negativity_head.predict(texts), "targets": tg.astype(np.float32),
-            "denial": denies, "slur": [u.form if u is not None else None for u in slurs],
+            "denial": denies, "counter_speech": counters, "slur": [u.form if u is not None else None for u in slurs],
         }
 
-    def _read_words(self, p: np.ndarray, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, list]:
-        """The two word-level corrections to the hate head's (n, 3) probabilities (normal, offensive, hate):
+    def _read_words(self, p: np.ndarray, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, list]:
+        """The word-level corrections to the hate head's (n, 3) probabilities (normal, offensive, hate):
 
         * "Refugees are not criminals.": a denial of a pejorative description keeps ``DENIAL_FACTOR`` of its
           hate and offensive probability, the rest goes to normal (classifiers/negation.py);
+        * "I can't stand racists who target Poles.": strong feeling aimed at a group's attackers or its
+          mistreatment, or sympathy for it, is scaled the same way (classifiers/counter_speech.py);
         * a slur the training texts lacked, used (not quoted, reported or reclaimed): hate at least
           ``SLUR_FLOOR``, taken from normal and offensive in proportion (classifiers/slurs.py).
 
-        Returns the corrected probabilities, which posts are denials, and per post the slur used or None."""
+        Returns the corrected probabilities, which posts are denials, which are counter-speech, and per post the
+        slur used or None."""
         p = p.copy()
         denies = np.array([denial(t) is not None for t in texts], dtype=bool)
-        p[denies, 1:] *= DENIAL_FACTOR
-        p[denies, 0] = 1.0 - p[denies, 1:].sum(axis=1)
-        slurs = [None if denies[i] else self.slurs.find(t) for i, t in enumerate(texts)]
+        counters = np.array([not d and counter_speech(t) is not None for d, t in zip(denies, texts)], dtype=bool)
+        defends = denies | counters
+        p[defends, 1:] *= DENIAL_FACTOR
+        p[defends, 0] = 1.0 - p[defends, 1:].sum(axis=1)
+        slurs = [None if defends[i] else self.slurs.find(t) for i, t in enumerate(texts)]
         lift = np.array([u is not None for u in slurs], dtype=bool) & (p[:, 2] < SLUR_FLOOR)
         rest = p[lift, :2]
         p[lift, :2] = rest * ((1.0 - SLUR_FLOOR) / np.maximum(rest.sum(axis=1, keepdims=True), 1e-9))
         p[lift, 2] = SLUR_FLOOR
-        return p, denies, slurs
+        return p, denies, counters, slurs
 
     def labels_from(self, arrays: dict[str, np.ndarray]) -> list[list[str]]:
         """Per post, the score names at or above their thresholds (in SCORE_NAMES order)."""
@@ -329,13 +337,14 @@ class Heads:
 
     def score(self, embeddings: np.ndarray, texts: Sequence[str], layers: np.ndarray | None = None,
               tokens=None) -> list[dict]:
-        """One dict per post: the five scores (rounded to 4 dp), ``target_groups``, ``labels``, ``denial`` and
-        ``slur``.
+        """One dict per post: the five scores (rounded to 4 dp), ``target_groups``, ``labels``, ``denial``,
+        ``counter_speech`` and ``slur``.
         Arguments as for ``score_arrays``."""
         a = self.score_arrays(embeddings, texts, layers, tokens)
         labels, targets = self.labels_from(a), self.targets_from(a)
         return [{**{k: round(float(a[k][i]), 4) for k in SCORE_NAMES}, "target_groups": targets[i],
-                 "labels": labels[i], "denial": bool(a["denial"][i]), "slur": a["slur"][i]}
+                 "labels": labels[i], "denial": bool(a["denial"][i]),
+                 "counter_speech": bool(a["counter_speech"][i]), "slur": a["slur"][i]}
                 for i in range(len(texts))]
 
 

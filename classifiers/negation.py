@@ -115,7 +115,8 @@ _WORD = re.compile(r"[\w'-]+")
 
 
 @lru_cache(maxsize=1)
-def _valence() -> dict[str, float]:
+def valence() -> dict[str, float]:
+    """VADER's word -> valence lexicon (offline, in the vaderSentiment wheel)."""
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
     return SentimentIntensityAnalyzer().lexicon
@@ -123,7 +124,7 @@ def _valence() -> dict[str, float]:
 
 def pejorative(predicate: str) -> bool:
     """Whether the predicate's first sentiment-bearing word (of its first three content words) is pejorative."""
-    valence = _valence()
+    lexicon = valence()
     content = 0
     for word in _WORD.findall(predicate.replace('"', " ")):
         word = word.lower().strip("'")
@@ -133,7 +134,7 @@ def pejorative(predicate: str) -> bool:
             return False
         if word in PEJORATIVE:
             return True
-        v = valence.get(word)
+        v = lexicon.get(word)
         if v is not None and abs(v) >= 0.5:
             return v < 0
         content += 1
@@ -142,16 +143,25 @@ def pejorative(predicate: str) -> bool:
     return False
 
 
+def sentences(text: str) -> list[str]:
+    """``text`` split into sentences (at . ! ? followed by space, and at line breaks)."""
+    return [s for s in _SENTENCE.split((text or "").strip()) if s]
+
+
+def affirms_pejorative(text: str) -> bool:
+    """Whether ``text`` says a group, or "they", *are* something pejorative ("They are all rapists though.")."""
+    return any(pejorative(a.group("predicate")) for a in _AFFIRMED.finditer(text))
+
+
 def denial(text: str) -> str | None:
     """The sentence of ``text`` that denies a pejorative description of a group, or None."""
-    sentences = [s for s in _SENTENCE.split((text or "").strip()) if s]
-    for i, sentence in enumerate(sentences):
+    parts = sentences(text)
+    for i, sentence in enumerate(parts):
         sentence = sentence.strip(" \"'“”‘’")
         m = _DENIAL.match(sentence) or _embedded(sentence)
         if not m or not pejorative(m.group("predicate")):
             continue
-        rest = " ".join(sentences[:i] + [sentence[m.end("predicate"):]] + sentences[i + 1:])
-        if any(pejorative(a.group("predicate")) for a in _AFFIRMED.finditer(rest)):
+        if affirms_pejorative(" ".join(parts[:i] + [sentence[m.end("predicate"):]] + parts[i + 1:])):
             return None
         return sentence
     return None

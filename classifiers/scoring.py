@@ -143,6 +143,9 @@ class Scorer:
         if scores.get("denial"):
             explanation["hate_adjusted"] = (f"denies a pejorative description of a group: hate, offensive and "
                                             f"conspiracy scaled by {DENIAL_FACTOR}")
+        elif scores.get("counter_speech"):
+            explanation["hate_adjusted"] = (f"aims strong feeling at a group's attackers or mistreatment, or shows "
+                                            f"sympathy: hate, offensive and conspiracy scaled by {DENIAL_FACTOR}")
         elif scores.get("slur"):
             explanation["hate_adjusted"] = (f"uses a slur the model was not trained on ('{scores['slur']}'): "
                                             f"hate at least {SLUR_FLOOR}")
