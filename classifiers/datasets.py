@@ -181,6 +181,17 @@ def everyday_negatives(local: Path = LOCAL_DATA) -> list[Example]:
                     kind=d.get("kind", "")) for d in _jsonl(path)]
 
 
+def hate_probes(local: Path = LOCAL_DATA) -> list[Example]:
+    """Four probes of the hate head written by assistants who never saw our training data (HATE_PROBES.md).
+    EVALUATION ONLY (never train on them): ``label`` 1 = hate, 0 = not hate; ``kind`` is "<probe>:<kind>";
+    ``meta["seen"]`` says whether the probe helped shape a word rule (probes 1-3 did; probe 4 is unseen)."""
+    path = local / "hate_probes.jsonl"
+    if not path.exists():
+        return []
+    return [Example(d["text"], int(d["label"]), "test", "hate_probes", kind=f"{d['probe']}:{d['kind']}",
+                    meta={"probe": int(d["probe"]), "seen": bool(d["seen"])}) for d in _jsonl(path)]
+
+
 DEMO_SCENARIO = REPO_ROOT / "config" / "demo" / "scenario.jsonl"
 
 
@@ -203,6 +214,8 @@ SOURCES = {  # name -> (licence, trainable in default heads)
     "everyday_negatives": ("CC0-1.0 (hand-written, fictional, for tension-monitor)", True),
     "feedback": ("analysts' verdicts from the dashboard (post_feedback): the council's own data", True),
     "demo": ("fictional demo feed: evaluation only, never trained on", False),
+    "hate_probes": ("CC0-1.0 (written for tension-monitor by assistants blind to the training data): evaluation "
+                    "only, never trained on", False),
     "prct": ("CC0 / CC BY-NC-SA 4.0 conflict -> treated as non-commercial: evaluation only", False),
     "constraint": ("research use: evaluation only", False),
 }

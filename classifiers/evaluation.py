@@ -209,6 +209,41 @@ def everyday_metrics(ctx: Context) -> list[Row]:
     return out
 
 
+PROBES = {1: "HateCheck-style functionalities", 2: "hostile emotion and its contrasts",
+          3: "what the feeling is aimed at", 4: "the week after an incident"}
+
+
+def hate_probe_metrics(ctx: Context) -> list[Row]:
+    """The hate label on four probes written by assistants who never saw our training data (HATE_PROBES.md):
+    accuracy per probe (ROC AUC of the hate score and P/R in the note), and per kind for probe 4, the one no
+    rule was shaped on. Our own hate_contrast test split is written by the same hands as its training rows;
+    these show how far that generalises."""
+    rows = D.hate_probes(ctx.local)
+    if not rows:
+        return []
+    from sklearn.metrics import roc_auc_score
+
+    score = ctx.arrays([r.text for r in rows])["hate"]
+    flagged = score >= ctx.heads.thresholds["hate"]
+    y = np.array([r.label for r in rows])
+    out = []
+    for probe, title in PROBES.items():
+        idx = [i for i, r in enumerate(rows) if r.meta["probe"] == probe]
+        if not idx:
+            continue
+        s = binary_scores(y[idx], score[idx], ctx.heads.thresholds["hate"])
+        seen = "seen: shaped counter_speech" if rows[idx[0]].meta["seen"] else "unseen"
+        out.append(Row("hate", f"probe {probe} ({title}) accuracy", s["accuracy"], len(idx),
+                       f"AUC {roc_auc_score(y[idx], score[idx]):.3f}; P {s['precision']:.3f} R {s['recall']:.3f}; "
+                       f"{seen}"))
+    kinds = defaultdict(list)
+    for i, r in enumerate(rows):
+        if r.meta["probe"] == 4:
+            kinds[r.kind.split(":", 1)[1]].append(flagged[i] == bool(r.label))
+    out += [Row("hate", f"  probe 4 kind {k} accuracy", float(np.mean(v)), len(v)) for k, v in sorted(kinds.items())]
+    return out
+
+
 DEMO_POSITIVE = {  # head -> (threads that are positives, threads that are negatives) in the fictional demo feed
     "mobilisation": (lambda k: k == "mobilisation", lambda k: k in ("chatter", "news")),
     "hate": (lambda k: k == "hate", lambda k: k in ("chatter", "news", "counter")),
@@ -242,7 +277,7 @@ def demo_metrics(ctx: Context) -> list[Row]:
 # The benchmark runs these in order. Narrative / claim matching (CheckThat! MAP@5) plugs in here.
 METRICS: list[Callable[[Context], list[Row]]] = [
     hatexplain_metrics, davidson_metrics, hate_contrast_metrics, conspiracy_metrics, mobilisation_metrics,
-    everyday_metrics, demo_metrics,
+    everyday_metrics, demo_metrics, hate_probe_metrics,
 ]
 
 
