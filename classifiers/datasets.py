@@ -182,9 +182,9 @@ def everyday_negatives(local: Path = LOCAL_DATA) -> list[Example]:
 
 
 def hate_probes(local: Path = LOCAL_DATA) -> list[Example]:
-    """Four probes of the hate head written by assistants who never saw our training data (HATE_PROBES.md).
+    """Five probes of the hate head written by assistants who never saw our training data (HATE_PROBES.md).
     EVALUATION ONLY (never train on them): ``label`` 1 = hate, 0 = not hate; ``kind`` is "<probe>:<kind>";
-    ``meta["seen"]`` says whether the probe helped shape a word rule (probes 1-3 did; probe 4 is unseen)."""
+    ``meta["seen"]`` says whether the probe helped shape a word rule (probes 1-3 did; probes 4 and 5 are unseen)."""
     path = local / "hate_probes.jsonl"
     if not path.exists():
         return []

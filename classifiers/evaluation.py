@@ -111,7 +111,11 @@ def davidson_metrics(ctx: Context) -> list[Row]:
 
 
 def hate_contrast_metrics(ctx: Context) -> list[Row]:
-    rows = [r for r in D.hate_contrast(ctx.local) if r.split == "test"]
+    """hate_contrast test rows: macro-F1 and accuracy, then accuracy per kind. The v1.7 ``stance_*`` rows (held
+    out since stop 22; no shipped head saw them) are reported on their own, so the headline stays comparable."""
+    test = [r for r in D.hate_contrast(ctx.local) if r.split == "test"]
+    rows = [r for r in test if not r.kind.startswith("stance_")]
+    stance = [r for r in test if r.kind.startswith("stance_")]
     if not rows:
         return []
     y = np.array([r.label for r in rows])
@@ -124,6 +128,14 @@ def hate_contrast_metrics(ctx: Context) -> list[Row]:
     for k in sorted(kinds):
         gold = next(D.HATE_CLASSES[r.label] for r in rows if r.kind == k)
         out.append(Row("hate_contrast", f"  kind {k} accuracy (gold mostly {gold})", float(np.mean(kinds[k])), len(kinds[k])))
+    if stance:
+        y = np.array([r.label for r in stance])
+        pred = ctx.hate_classes([r.text for r in stance])
+        hate = y == 2
+        out.append(Row("hate_contrast", "hate_contrast v1.7 stance rows (held out) hate-or-not accuracy",
+                       float(np.mean((pred == 2) == hate)), len(y),
+                       f"3-class accuracy {np.mean(pred == y):.3f}; hate found {int(((pred == 2) & hate).sum())} of "
+                       f"{int(hate.sum())}, others flagged {int(((pred == 2) & ~hate).sum())} of {int((~hate).sum())}"))
     return out
 
 
@@ -210,14 +222,14 @@ def everyday_metrics(ctx: Context) -> list[Row]:
 
 
 PROBES = {1: "HateCheck-style functionalities", 2: "hostile emotion and its contrasts",
-          3: "what the feeling is aimed at", 4: "the week after an incident"}
+          3: "what the feeling is aimed at", 4: "the week after an incident", 5: "a week's local feed"}
 
 
 def hate_probe_metrics(ctx: Context) -> list[Row]:
-    """The hate label on four probes written by assistants who never saw our training data (HATE_PROBES.md):
-    accuracy per probe (ROC AUC of the hate score and P/R in the note), and per kind for probe 4, the one no
-    rule was shaped on. Our own hate_contrast test split is written by the same hands as its training rows;
-    these show how far that generalises."""
+    """The hate label on five probes written by assistants who never saw our training data (HATE_PROBES.md):
+    accuracy per probe (ROC AUC of the hate score and P/R in the note), and per kind for probe 4 (probe 5 is
+    one realistic feed with no kinds). Our own hate_contrast test split is written by the same hands as its
+    training rows; these show how far that generalises."""
     rows = D.hate_probes(ctx.local)
     if not rows:
         return []
