@@ -133,7 +133,7 @@ HEAD_TEXT = {
              "blind to our data) it matches 8 posts, all not hate, and turns 96 into 98 right of 149; on probe 5, "
              "a realistic week's feed, it matches none. Independent probes (classifiers/data/HATE_PROBES.md, five "
              "assistants who never saw our data; table above): HateCheck-style functionalities 0.85, a realistic "
-             "week's local feed 0.89 (precision 0.91, recall 0.68), the hardest post-incident kinds 0.66. Hate that "
+             "week's local feed 0.90 (precision 0.91, recall 0.70), the hardest post-incident kinds 0.66. Hate that "
              "blames a group without insult words is the main miss ('Funny how the tension only started when the "
              "Romanians moved in.' 0.11), and anger at attackers outside the rule's shapes the main false alarm. "
              "Known limitations (tests/test_heads.py): negated hate ('nobody thinks X are ...') and counter-speech "
