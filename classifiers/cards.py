@@ -470,7 +470,7 @@ def write_all(out: Path, rows, report: dict) -> None:
                 "Evaluation-only sets (never trained on): HateXplain test, Davidson held-out 10%, hate_contrast test, "
                 "covid_vaccine_conspiracy held-back 20%, conspiracy_contrast test, PHEME held-back 20%, PRCT "
                 "(CC BY-NC-SA per README), CONSTRAINT 2021 test (research use), mobilisation test split, "
-                "everyday_negatives test split, the four independent hate probes (classifiers/data/hate_probes.jsonl, "
+                "everyday_negatives test split, the five independent hate probes (classifiers/data/hate_probes.jsonl, "
                 "written blind to our data), and the fictional demo feed config/demo/scenario.jsonl "
                 "(ground truth from its `thread` field; never trained on).", "",
                 "## Threshold and calibration", "", f"Threshold(s): `{json.dumps(th)}`. {meta.get('calibration', '')}.",

@@ -83,7 +83,8 @@ _CONDEMNED_BY = (
 _AT_ATTACKERS = re.compile(
     r"(?:^|[,;:]\s*|\b(?:and|but|so)\s+)" + _FEELING + r"\s+" + _ATTACKERS
     + r"|^(?:honestly[,]?\s+|and\s+)?(?:(?:the|those|these|all|any)\s+)?(?:" + _BIGOTS
-    + r"(?:[\s,]+(?!" + GROUPS + r"\b)[\w'-]+){0,4}?|" + _PEOPLE_WHO + r"(?:[\s,]+[\w'-]+){0,8}?)[\s,]+" + _CONDEMNED_BY,
+    + r"(?:[\s,]+(?!" + GROUPS + r"\b)[\w'-]+){0,4}?|" + _PEOPLE_WHO + r"(?:[\s,]+[\w'-]+){0,8}?)[\s,]+"
+    + _CONDEMNED_BY,
     re.IGNORECASE)
 _SUBJECT = r"(?:(?:the|our|all|these|those|so\s+many|many|some|local|young|innocent|ordinary)\s+){0,2}"
 _AT_MISTREATMENT = re.compile(
@@ -107,9 +108,10 @@ RESENTMENT = re.compile(
     r"while\s+(?:our|we|british)|instead\s+of\s+(?:our|us|locals))\b",
     re.IGNORECASE)
 _SYMPATHY = re.compile(
-    r"(?<!\bwho\s)(?<!\bthat\s)\b(?:worried(?:\s+sick)?|sick\s+with\s+worry|worrying|scared|afraid|frightened|terrified|fearful|heartbroken|"
-    r"gutted|heart\s+goes\s+out|hearts\s+go\s+out|thoughts\s+are|praying|feel\s+for|feeling\s+for|solidarity|"
-    r"stand|stands|standing|stood)\s+(?:so\s+much\s+)?(?:for|to|with|about|by)\s+" + _SUBJECT + GROUPS + r"\b",
+    r"(?<!\bwho\s)(?<!\bthat\s)\b(?:worried(?:\s+sick)?|sick\s+with\s+worry|worrying|scared|afraid|frightened|"
+    r"terrified|fearful|heartbroken|gutted|heart\s+goes\s+out|hearts\s+go\s+out|thoughts\s+are|praying|feel\s+for|"
+    r"feeling\s+for|solidarity|stand|stands|standing|stood)\s+(?:so\s+much\s+)?(?:for|to|with|about|by)\s+"
+    + _SUBJECT + GROUPS + r"\b",
     re.IGNORECASE)
 _QUESTION = re.compile(
     r"^(?:but\s+|so\s+|honestly[,]?\s+)?(?:why|how\s+come|what\s+makes)\s+(?:\w+\s+){0,8}?(?:hate|hates|hatred|"
@@ -120,6 +122,19 @@ _SARCASM = re.compile(r"\bsaid\s+no\s*(?:one|body)\s+ever\b|\b/s\b|\bnot!", re.I
 _THEY = re.compile(r"\b(?:" + GROUPS + r"|they|them|their|theirs|these\s+people|those\s+people)\b", re.IGNORECASE)
 _QUOTED = re.compile(r"\"[^\"]*\"|“[^”]*”|‘[^’]*’|(?<![\w])'[^']+'(?![\w])")
 _WORD = re.compile(r"[\w'-]+")
+
+
+# "are scum", "are cowards": words that condemn attackers though VADER does not score them
+_CONDEMNING = frozenset("scum cowards cowardly disgrace shameful thugs idiots morons pathetic vile".split())
+# negative words that do not disparage the group: the writer's feelings, condemnation, and what attackers do to it
+_NOT_DISPARAGING = frozenset("""
+    hate hates hated hatred despise detest loathe abhor sick sickened sickening disgusted disgusting disgust
+    appalled appalling ashamed angry furious livid sad heartbroken heartbreaking worried worry scared afraid
+    frightened fearful awful horrible vile disgrace disgraceful shameful shame cry racism racist racists bigotry
+    prejudice abuse hostility discrimination resentment fear pathetic cruel cruelty blame blaming blamed attack
+    attacking abusing abused targeting harassing harassment bullying threatening threats insulting mocking
+    intimidating intimidation
+    """.split())
 
 
 def counter_speech(text: str) -> str | None:
@@ -133,13 +148,13 @@ def counter_speech(text: str) -> str | None:
         sentence = sentence.strip(" \"'“”‘’")
         end = _aimed_elsewhere(sentence)
         others = parts[:i] + parts[i + 1:]
-        if end is None and _weak(sentence):
-            m = _SYMPATHY.search(sentence) or _QUESTION.search(sentence)
-            if _THEY.search(sentence[m.end():]) or any(_THEY.search(s) for s in others):
-                return None
-            end = m.end()
         if end is None:
-            continue
+            weak = _weak(sentence)
+            if weak is None:
+                continue
+            if _THEY.search(sentence[weak.end():]) or any(_THEY.search(s) for s in others):
+                return None
+            end = weak.end()
         if _disparages(sentence[end:]) or any(_THEY.search(s) and _disparages(s) for s in others):
             return None
         if affirms_pejorative(" ".join(parts[:i] + [sentence[end:]] + parts[i + 1:])):
@@ -159,19 +174,16 @@ def _aimed_elsewhere(sentence: str) -> int | None:
     return None
 
 
-def _weak(sentence: str) -> bool:
-    """Sympathy and questions: a weaker cue, so they count only when the rest of the post is silent about the
-    group ("Why do people hate Gypsies? Simple, they nick anything ..." is a rhetorical question)."""
-    return any(rx.search(sentence) for rx in (_SYMPATHY, _QUESTION))
+def _weak(sentence: str) -> re.Match | None:
+    """Sympathy or a question about prejudice: a weaker cue, so it counts only when the rest of the post is silent
+    about the group ("Why do people hate Gypsies? Simple, they nick anything ..." is a rhetorical question)."""
+    return _SYMPATHY.search(sentence) or _QUESTION.search(sentence)
 
 
 def _condemns(predicate: str) -> bool:
     """'are scum', 'are a disgrace', 'are cowards': a pejorative word among the predicate's first words."""
     words = [w.lower().strip("'") for w in _WORD.findall(predicate)][:5]
     return any(w in PEJORATIVE or w in _CONDEMNING or valence().get(w, 0.0) <= -1.5 for w in words)
-
-
-_CONDEMNING = frozenset("scum cowards cowardly disgrace shameful thugs idiots morons pathetic vile".split())
 
 
 def _disparages(text: str) -> bool:
@@ -185,15 +197,5 @@ def _disparages(text: str) -> bool:
             return True
     return False
 
-
-# negative words that do not disparage the group: the writer's feelings, condemnation, and what attackers do to it
-_NOT_DISPARAGING = frozenset("""
-    hate hates hated hatred despise detest loathe abhor sick sickened sickening disgusted disgusting disgust
-    appalled appalling ashamed angry furious livid sad heartbroken heartbreaking worried worry scared afraid
-    frightened fearful awful horrible vile disgrace disgraceful shameful shame cry racism racist racists bigotry
-    prejudice abuse hostility discrimination resentment fear pathetic cruel cruelty blame blaming blamed attack
-    attacking abusing abused targeting harassing harassment bullying threatening threats insulting mocking
-    intimidating intimidation
-    """.split())
 
 __all__ = ["counter_speech", "HARMS", "RESENTMENT"]
