@@ -6,7 +6,7 @@ PIP     = $(BIN)/pip
 # Pinned CPU build of torch: an unpinned torch pulls a multi-GB CUDA build.
 TORCH   = torch==2.13.0
 
-.PHONY: install install-dev run run-once test check clean
+.PHONY: install install-dev system-tools run run-once test check clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -17,13 +17,16 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(PIP) install --quiet -e .
 	touch $@
 
-$(VENV)/.installed-dev: $(VENV)/.installed
+$(VENV)/.installed-dev: $(VENV)/.installed pyproject.toml
 	$(PIP) install --quiet -e '.[dev]'
 	touch $@
 
 install: $(VENV)/.installed          ## build .venv with the service and its models
 
 install-dev: $(VENV)/.installed-dev  ## plus the test tools
+
+system-tools:                        ## the machine's tools the tests drive (poppler-utils, Chromium, PostgreSQL)
+	@bash tests/system-tools.sh
 
 run: install                         ## run the service on the bundled config (SQLite under ./var)
 	$(BIN)/tension run
@@ -34,7 +37,7 @@ run-once: install                    ## every due stage once, then exit
 check: install                       ## validate the bundled config
 	$(BIN)/tension config check
 
-test: install-dev                    ## the whole test suite
+test: install-dev system-tools       ## the whole test suite
 	$(BIN)/python -m pytest -q
 
 clean:

@@ -7,11 +7,9 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("onnxruntime")
-
-from classifiers.encoder import DIMENSIONS, LAYERS, MAX_TOKEN_STATES, TOKEN_LAYERS, Encoder  # noqa: E402
-from classifiers.encoder_onnx import OnnxEncoder, default_cache_dir  # noqa: E402
-from classifiers.encoders import make_encoder  # noqa: E402
+from classifiers.encoder import DIMENSIONS, LAYERS, MAX_TOKEN_STATES, TOKEN_LAYERS, Encoder
+from classifiers.encoder_onnx import OnnxEncoder, default_cache_dir
+from classifiers.encoders import make_encoder
 
 TEXTS = [
     "Road closed on the A595 near Workington after a crash, avoid if you can.",

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 import uvicorn
 from cryptography.fernet import Fernet
+from playwright import sync_api as playwright
 from pydantic import SecretStr
 
 from monitor.reports import ReportsEnvironment
@@ -27,15 +28,19 @@ from monitor.settings import load_settings
 from monitor.web import create_app
 from test_demo_alerts import REPO, demo_config, tension
 
-playwright = pytest.importorskip("playwright.sync_api")
-
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run"]
 SHOTS = Path(__file__).parent / "artifacts" / "screenshots"
 USER, PASSWORD = "ana", secrets.token_urlsafe(16)  # generated per run
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
+
+@pytest.fixture(scope="module", autouse=True)
+def chromium_installed():
+    """`make test` installs Debian's chromium (tests/system-tools.sh); a missing browser is a
+    failure that says so, never a quiet skip."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `make test`, or `apt-get install chromium`")
 
 
 @pytest.fixture(scope="module")
