@@ -133,7 +133,10 @@ class _Episode:
 def apply(store, candidates: Iterable[Candidate], rules, now: dt.datetime, *,
           held: frozenset[str] = frozenset()) -> list[Transition]:
     """Move every alert one evaluation forward; returns the state changes made. Alerts of the
-    ``held`` rules were not evaluated this time and are left exactly as they are."""
+    ``held`` rules were not evaluated this time and are left exactly as they are, and so is an
+    alert already evaluated after ``now`` (catch-up replaying hours that late posts changed):
+    a later evaluation decided it, and rewriting it from an earlier instant would resolve or
+    re-fire what was already announced."""
     by_rule = {rule.id: rule for rule in rules}
     true: dict[str, Candidate] = {}
     for c in candidates:
@@ -149,18 +152,21 @@ def apply(store, candidates: Iterable[Candidate], rules, now: dt.datetime, *,
             open_rows.update({row["fingerprint"]: row for row in conn.execute(
                 sa.select(alerts).where(alerts.c.fingerprint.in_(chunk)).with_for_update()
             ).mappings()})
+        later = {fp for fp, row in open_rows.items() if row["evaluated_at"] > now}
         episode = _Episode(conn, now)
         for fp, c in true.items():
-            episode.active(fp, c, by_rule.get(c.rule_id), open_rows.get(fp))
+            if fp not in later:
+                episode.active(fp, c, by_rule.get(c.rule_id), open_rows.get(fp))
         for fp, row in open_rows.items():
-            if fp not in true and row["state"] in ("pending", "firing"):
+            if fp not in true and fp not in later and row["state"] in ("pending", "firing"):
                 episode.inactive(row, by_rule.get(row["rule_id"]))
     return episode.transitions
 
 
 def evaluate_alerts(service, now: dt.datetime) -> list[Transition]:
-    """Pipeline stage: catch up on missed hours (alerts.catch_up), then evaluate every rule at
-    ``now`` and advance the alerts table; returns the live evaluation's state changes."""
+    """Pipeline stage: catch up on missed hours and on hours that late posts changed
+    (alerts.catch_up), then evaluate every rule at ``now`` and advance the alerts table;
+    returns the live evaluation's state changes."""
     settings = service.settings
     routes = list(resolve(settings.alerting.route).walk()) if settings.alerting.route else []
     held_rules = [r for r in settings.rules.rules if r.kind in LIVE_ONLY_KINDS]
@@ -169,11 +175,12 @@ def evaluate_alerts(service, now: dt.datetime) -> list[Transition]:
         evaluate_at=lambda at: _evaluate(service, at, held_rules),
         dispatch_at=lambda at: dispatch(service, at),
         group_wait=max((r.group_wait for r in routes), default=dt.timedelta(0)))
-    if caught_up:
-        log.info("alerts caught up", extra={"fields": {"hours": caught_up}})
+    if caught_up.steps:
+        log.info("alerts caught up", extra={"fields": {"hours": caught_up.steps}})
     candidates, transitions = _evaluate(service, now, [])
-    with service.store.transaction() as conn:
-        save_watermark(conn, STAGE, now)
+    if caught_up.until is not None:
+        with service.store.transaction() as conn:
+            save_watermark(conn, STAGE, caught_up.until, **caught_up.mark())
     log.info("alerts evaluated", extra={"fields": {
         "candidates": len(candidates), "active": sum(c.active for c in candidates),
         "changes": len(transitions)}})

@@ -4,8 +4,13 @@ Alerts, the dashboard and the briefing read these counts rather than posts, so t
 at a million posts. Each run finds the UTC days holding posts scored since the last run and
 recomputes every hour and day window in those days from scratch (delete and insert in one
 transaction): a recount, never an increment, so re-running is harmless and a post re-resolved
-to another place moves with it. The watermark is derivable from the store (the newest
-``computed_at``), minus ``rescan`` to catch scoring transactions that committed late.
+to another place moves with it. Each run records its time in ``stage_state`` (in the same
+transaction as the counts); the next run re-reads posts scored since then, minus ``rescan`` to
+catch scoring transactions that committed late.
+
+A row's ``computed_at`` is when its counts last changed: a recount that finds the same counts
+keeps the old time. Alert catch-up reads it to find the hours that late posts changed
+(``alerts.catch_up``), so a day recounted for one new post does not mark its other hours.
 
 The whole area gets its own row per window (``locality_id`` = the area id) counting every post,
 resolved to a locality or not. A post counts for a locality only at ``min_confidence``.
@@ -15,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 from collections.abc import Sequence
 
 import sqlalchemy as sa
@@ -31,9 +37,12 @@ from monitor.store.schema import (
     post_scores,
     posts,
 )
+from monitor.store.stage_state import save_watermark, watermark
 from monitor.tension_index import write_levels
 
 log = logging.getLogger("tension.aggregate")
+
+STAGE = "aggregate"
 
 WINDOWS = ("hour", "day")
 HEADS = ("hate", "offensive", "conspiracy", "mobilisation")
@@ -175,7 +184,7 @@ def narrative_rows(conn: Connection, settings, dialect: str, window: str,
 
 def touched_days(conn: Connection, settings, dialect: str) -> list[dt.datetime] | None:
     """UTC days holding posts scored since the last run; None means recompute everything."""
-    last = conn.scalar(select(func.max(locality_windows.c.computed_at)))
+    last = watermark(conn, STAGE)
     if last is None:
         return None
     since = last - settings.main.aggregation.rescan
@@ -192,12 +201,13 @@ def recompute(store: Store, settings, now: dt.datetime, days: Sequence[dt.dateti
     written = 0
     harmful = harmful_narratives(store, settings)
     with store.transaction() as conn:
+        before = _counted(conn, ranges)
         for table in (locality_windows, narrative_windows):
             conn.execute(sa.delete(table).where(_within(table.c.start, ranges)))
         for window in WINDOWS:
             rows = locality_rows(conn, settings, store.dialect, window, ranges, harmful)
             for row in rows:
-                row["computed_at"] = now
+                row["computed_at"] = _changed_at(before, row, now)
             if rows:
                 conn.execute(sa.insert(locality_windows), rows)
             written += len(rows)
@@ -208,7 +218,31 @@ def recompute(store: Store, settings, now: dt.datetime, days: Sequence[dt.dateti
                 conn.execute(sa.insert(narrative_windows), stories)
         level_days = None if days is None else [d for a, b in ranges for d in _days_in(a, b)]
         write_levels(conn, settings, level_days, now)
+        save_watermark(conn, STAGE, now)
     return written
+
+
+_KEY = ("locality_id", "window", "start")
+
+
+def _counted(conn: Connection, ranges: Sequence[Range] | None) -> dict[tuple, dict]:
+    """The locality window rows about to be recounted, by key."""
+    rows = conn.execute(select(locality_windows).where(_within(locality_windows.c.start, ranges)))
+    return {tuple(row[k] for k in _KEY): dict(row) for row in rows.mappings()}
+
+
+def _changed_at(before: dict[tuple, dict], row: dict, now: dt.datetime) -> dt.datetime:
+    """``now`` for a new row or one whose counts changed; the old time for one recounted the same."""
+    old = before.get(tuple(row[k] for k in _KEY))
+    if old is None or any(not _same(old[k], v) for k, v in row.items() if k not in _KEY):
+        return now
+    return old["computed_at"]
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, float) or isinstance(b, float):
+        return a is not None and b is not None and math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
+    return a == b
 
 
 def _days_in(a: dt.datetime, b: dt.datetime) -> list[dt.datetime]:
