@@ -2,20 +2,23 @@
 
 Only a fixed set of fields reaches a message: the summary, description, window, narratives and
 dashboard annotations; the place, site, narrative, category and severity labels; times; and who
-acknowledged. Never a handle, pseudonym or post text; as a last guard anything shaped like an
-@handle is removed from annotation text. Wording is about content, never about people
-("possible offence — refer to police"). The reference (idempotency key) lets a receiver drop a
-duplicate delivery.
+acknowledged, with their comment. Never a handle, pseudonym or post text: annotation text and
+the officer's comment go through ``monitor.privacy.clean_excerpt`` (the one cleaning function),
+and a Markdown body (Teams, Slack) escapes every value with ``markdown_text`` so no raw HTML,
+link or emphasis reaches the card. Wording is about content, never about people ("possible
+offence — refer to police"). The reference (idempotency key) lets a receiver drop a duplicate
+delivery.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from monitor.privacy import clean_excerpt, markdown_text
 
 SEVERITY_RANK = {"high": 3, "medium": 2, "low": 1}
 ADVICE = {
@@ -23,7 +26,6 @@ ADVICE = {
     "mobilisation": "Possible call to gather — check with neighbourhood policing.",
     "narrative": "False or misleading narrative — consider counter-messaging (see the dashboard).",
 }
-_HANDLE = re.compile(r"(?<![\w.])@\w{1,50}")
 TITLE_MAX = 120
 
 
@@ -66,15 +68,14 @@ class Message:
     payload: dict
 
 
-def clean(text: Any, limit: int = 400) -> str:
-    """One line of annotation text with anything shaped like a handle removed."""
+def _one_line(text: Any, limit: int) -> str:
+    """A name or address from the settings or a login (not a post): one line, at most ``limit``."""
     value = " ".join(str(text or "").split())
-    value = _HANDLE.sub("[account removed]", value)
     return value if len(value) <= limit else value[: limit - 1] + "…"
 
 
 def _summary(alert: Mapping) -> str:
-    return clean(alert["annotations"].get("summary") or alert["labels"].get("alertname") or "Alert", 160)
+    return clean_excerpt(alert["annotations"].get("summary") or alert["labels"].get("alertname") or "Alert", 160)
 
 
 def _severity(alerts: Sequence[Mapping]) -> str:
@@ -103,39 +104,40 @@ def title_for(firing: Sequence[Mapping], resolved: Sequence[Mapping], context: M
 
 def _alert_lines(alert: Mapping, context: MessageContext, markdown: bool) -> list[str]:
     labels, notes = alert["labels"], alert["annotations"]
-    severity = labels.get("severity", "")
-    head = f"{severity.upper()} — {_summary(alert)}" if severity else _summary(alert)
+    v = markdown_text if markdown else str  # every value escaped for a Markdown medium
+    severity = v(labels.get("severity", ""))
+    head = f"{severity.upper()} — {v(_summary(alert))}" if severity else v(_summary(alert))
     lines = [f"**{head}**" if markdown else f"* {head}"]
     bullet = "- " if markdown else "  "
     where = context.place(labels)
     if labels.get("site"):
         where += f", near {context.sites.get(labels['site'], labels['site'])}"
-    lines.append(f"{bullet}Where: {where}")
+    lines.append(f"{bullet}Where: {v(_one_line(where, 200))}")
     if alert["state"] == "resolved":
         lines.append(f"{bullet}Resolved at {context.local(alert.get('resolved_at'))} "
                      f"(firing since {context.local(alert.get('fired_at'))})")
         return lines
     lines.append(f"{bullet}Since: {context.local(alert.get('fired_at') or alert.get('active_since'))}")
     if notes.get("description"):
-        lines.append(f"{bullet}Numbers: {clean(notes['description'])}")
+        lines.append(f"{bullet}Numbers: {v(clean_excerpt(notes['description'], 400))}")
     if notes.get("window"):
-        lines.append(f"{bullet}Period: {clean(notes['window'], 120)}")
+        lines.append(f"{bullet}Period: {v(clean_excerpt(notes['window'], 120))}")
     ids = [n.strip() for n in str(labels.get("narrative") or "").split(",") if n.strip()]
-    narratives = [context.narratives.get(n, n) for n in ids]
+    narratives = [context.narratives.get(n) or clean_excerpt(n, 120) for n in ids]
     if notes.get("narratives"):  # the rules' own "Title (posts), ..." summary
-        narratives.append(clean(notes["narratives"], 300))
+        narratives.append(clean_excerpt(notes["narratives"], 300))
     if narratives:
-        lines.append(f"{bullet}Narratives: " + "; ".join(narratives))
+        lines.append(f"{bullet}Narratives: " + "; ".join(v(n) for n in narratives))
     advice = ADVICE.get(labels.get("category", ""))
     if advice:
         lines.append(f"{bullet}Action: {advice}")
     if alert.get("acked"):
-        comment = f": {clean(alert.get('ack_comment'), 200)}" if alert.get("ack_comment") else ""
-        lines.append(f"{bullet}Acknowledged by {clean(alert['acknowledged_by'], 120)} at "
+        comment = f": {v(clean_excerpt(alert.get('ack_comment'), 200))}" if alert.get("ack_comment") else ""
+        lines.append(f"{bullet}Acknowledged by {v(_one_line(alert['acknowledged_by'], 120))} at "
                      f"{context.local(alert.get('acknowledged_at'))}{comment}")
     link = notes.get("dashboard") or notes.get("dashboard_url") or context.dashboard_url
-    if link:
-        lines.append(f"{bullet}Details: {clean(link, 300)}")
+    if link:  # the dashboard's own address, from the settings: kept whole so it can be opened
+        lines.append(f"{bullet}Details: {_one_line(link, 300).replace(' ', '%20')}")
     return lines
 
 

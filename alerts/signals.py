@@ -1,7 +1,9 @@
 """Rule kinds over the narrative signals: coordinated amplification and emerging narratives.
 
 Both read what their stages stored (``amplification_bursts``, ``cluster_windows``), never
-posts, and say only counts, timing, places, platforms and a short cleaned excerpt or terms.
+posts, and say only counts, timing, places, platforms (cleaned: a feed names them) and, for a
+new story, its cleaned terms. A notification never carries post text, so a burst is described
+in plain words and its example wording stays on the dashboard and in the briefing.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import datetime as dt
 import sqlalchemy as sa
 
 from alerts.evaluate import Candidate, Evaluation, candidate
+from monitor.privacy import clean_excerpt
 from monitor.store.schema import amplification_bursts, cluster_windows, narrative_clusters
 
 
@@ -31,11 +34,11 @@ def amplification(rule, ev: Evaluation) -> list[Candidate]:
     for row in rows:
         place = _top_place(ev, row["localities"])
         minutes = max(1, round((row["ended_at"] - row["started_at"]).total_seconds() / 60))
-        platforms = ", ".join(f"{p} {n}" for p, n in list((row["platforms"] or {}).items())[:3])
+        platforms = ", ".join(f"{clean_excerpt(p, 40)} {n}" for p, n in list((row["platforms"] or {}).items())[:3])
         text = (f"{row['posts']} near-identical posts from {row['authors']} different accounts in "
                 f"{minutes} min from {row['started_at'].astimezone(ev.tz):%a %d %b %H:%M}"
-                f" ({row['new_authors']} of them first seen in the day before; {platforms}): "
-                f"\"{row['excerpt']}\"")
+                f" ({row['new_authors']} of them first seen in the day before; {platforms}). "
+                f"The wording is on the dashboard's narratives page")
         out.append(candidate(rule, ev, place, float(row["posts"]), True, text,
                              burst=row["signature"][:12]))
     return out
@@ -55,7 +58,8 @@ def emerging_narrative(rule, ev: Evaluation) -> list[Candidate]:
     out = []
     for cluster_id, row in latest.items():
         places = ", ".join(f"{ev.scope.name(p)} {n}" for p, n in list((row["localities"] or {}).items())[:5])
-        text = (f"a story not in the narrative library: {', '.join(row['terms'][:6])}; {row['size']} "
+        terms = clean_excerpt(", ".join(str(t) for t in row["terms"][:6]), 120)
+        text = (f"a story not in the narrative library: {terms}; {row['size']} "
                 f"posts by {row['authors']} accounts on {row['start'].astimezone(ev.tz):%a %d %b}"
                 f"{'; ' + places if places else ''}; first seen "
                 f"{row['first_seen'].astimezone(ev.tz):%a %d %b %H:%M}. Review it: "

@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, Field
 
 from monitor.config_files import Duration
-from monitor.privacy import excerpt
+from monitor.privacy import clean_excerpt
 from monitor.store.schema import amplification_bursts, post_localities, posts
 from monitor.store.stage_state import save_watermark, watermark
 
@@ -183,7 +183,7 @@ def _save(conn: sa.Connection, burst: list[dict], config: AmplificationSettings,
         sa.select(post_localities.c.locality_id).where(
             post_localities.c.post_id.in_([r["id"] for r in burst]))))
     values = {"ended_at": ended, "posts": len(burst), "authors": len(authors), "new_authors": new_authors,
-              "excerpt": excerpt(text), "localities": dict(places.most_common()),
+              "excerpt": clean_excerpt(text), "localities": dict(places.most_common()),
               "platforms": dict(Counter(r["platform"] for r in burst).most_common()), "detected_at": now}
     existing = conn.execute(sa.select(amplification_bursts.c.id, amplification_bursts.c.started_at).where(
         amplification_bursts.c.signature == signature,

@@ -16,7 +16,7 @@ from rich.table import Table
 from sqlalchemy import select
 
 from alerts.ack import acknowledge, acknowledged
-from alerts.messages import MessageContext, clean
+from alerts.messages import MessageContext
 from alerts.notify import deliver_due
 from alerts.outbox import counts
 from alerts.routing import inhibited, receiver_targets, startup_warnings
@@ -24,6 +24,7 @@ from alerts.silences import active_silences, add_silence, expire_silence, list_s
 from monitor.cli import _settings, app, err, out, user_errors, utcnow
 from monitor.config_files import parse_duration
 from monitor.errors import TensionError
+from monitor.privacy import clean_excerpt
 from monitor.store import Store
 from monitor.store.schema import alerts
 
@@ -96,7 +97,7 @@ def alerts_list(
             continue
         table.add_row(fp[:12], row["state"], labels.get("alertname", row["rule_id"]), context.place(labels),
                       labels.get("severity", ""), context.local(since), muted, ack,
-                      clean((row["annotations"] or {}).get("summary"), 80))
+                      clean_excerpt((row["annotations"] or {}).get("summary"), 80))
     if as_format == "json":
         print(json.dumps(records, indent=2, ensure_ascii=False))
         return
@@ -186,7 +187,7 @@ def silences_list(
     for s in found:
         until = s.expired_at if s.expired_at and s.expired_at < s.ends_at else s.ends_at
         table.add_row(s.id[:8], s.state(now), ", ".join(str(m) for m in s.matchers), context.local(until),
-                      s.created_by, clean(s.reason, 80))
+                      s.created_by, clean_excerpt(s.reason, 80))
     out.print(table)
 
 

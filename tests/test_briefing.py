@@ -242,7 +242,7 @@ def test_fact_checked_claim_with_its_fact_check_as_counter_messaging(week):
 
 def test_excerpt_removes_accounts_links_and_addresses():
     text = "Ask @Cllr_Smith or mail jo@example.org, see https://x.com/a/status/1 and u/someone  now " + "x" * 200
-    cleaned = online.excerpt("📢 " + text)
+    cleaned = online.clean_excerpt("📢 " + text)
     assert "@" not in cleaned and "http" not in cleaned and "someone" not in cleaned
     assert cleaned.startswith("Ask [account removed] or mail [address removed], see [link removed] and "
                               "[account removed] now") and len(cleaned) <= online.EXCERPT_MAX

@@ -17,10 +17,11 @@ from alerts.evaluate import Scope, evaluate_rules
 from alerts.rules import RuleFile
 from conftest import utc
 from monitor.amplification import AmplificationSettings, bursts_in, detect, near_groups
-from monitor.emerging.clustering import Found, excerpt, stories
+from monitor.emerging.clustering import Found, stories
 from monitor.emerging.review import current, dismiss, promote
 from monitor.emerging.tracking import Known, WindowStory, match, save_window
 from monitor.errors import TensionError
+from monitor.privacy import clean_excerpt
 from monitor.store.schema import (
     amplification_bursts,
     audit_log,
@@ -92,7 +93,7 @@ def test_above_max_points_the_rest_joins_the_nearest_cluster():
 
 def test_excerpts_drop_handles_and_links_and_stay_short():
     text = "@kev_k look https://t.co/x1 " + "word " * 60
-    shown = excerpt(text)
+    shown = clean_excerpt(text)
     assert "@" not in shown and "http" not in shown and len(shown) <= 140
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from monitor.emerging.clustering import excerpt
+from monitor.privacy import clean_excerpt
 from monitor.settings import load_settings
 from monitor.store.schema import cluster_windows, narrative_clusters, post_narratives, posts
 from test_demo_alerts import demo_config
@@ -62,7 +62,7 @@ def threads_by_excerpt() -> dict[str, set[str]]:
     threads: dict[str, set[str]] = {}
     for line in (REPO / "config" / "demo" / "scenario.jsonl").read_text().splitlines():
         record = json.loads(line)
-        threads.setdefault(excerpt(record["text"]).lower(), set()).add(record["thread"])
+        threads.setdefault(clean_excerpt(record["text"]).lower(), set()).add(record["thread"])
     return threads
 
 

@@ -15,10 +15,10 @@ from collections import Counter, defaultdict
 
 from sqlalchemy import Connection, and_, func, or_, select
 
-from alerts.messages import clean
 from monitor import __version__
 from monitor.briefing import online, operations
 from monitor.briefing.period import Period
+from monitor.privacy import clean_excerpt
 from monitor.store import Store
 from monitor.store.schema import level_overrides, locality_windows, posts, tension_levels
 from monitor.tension_index import LEVEL_COLOURS, describe_drivers, trend_arrow
@@ -104,7 +104,7 @@ def _overrides(conn: Connection, period: Period) -> dict[str, dict]:
     query = select(level_overrides).where(overlapping).order_by(level_overrides.c.set_at, level_overrides.c.id)
     for row in conn.execute(query).mappings():
         ended = min((t for t in (row["cleared_at"], row["valid_until"]) if t is not None), default=None)
-        found[row["locality_id"]] = {"level": row["level"], "reason": clean(row["reason"], 200),
+        found[row["locality_id"]] = {"level": row["level"], "reason": clean_excerpt(row["reason"], 200),
                                      "set_at": iso(row["set_at"]), "until": iso(ended)}
     return found
 

@@ -17,7 +17,7 @@ from sqlalchemy import Connection, and_, func, select
 from alerts.evaluate import EXCLUDED_FROM_MOBILISATION
 from monitor.briefing import when
 from monitor.briefing.period import Period
-from monitor.privacy import EXCERPT_MAX, excerpt  # noqa: F401 - the briefing's quoting rule
+from monitor.privacy import EXCERPT_MAX, clean_excerpt  # noqa: F401 - the briefing's quoting rule
 from monitor.scoring import _slug
 from monitor.store.schema import (
     amplification_bursts,
@@ -91,21 +91,26 @@ def narratives(conn: Connection, settings, period: Period, names: dict[str, str]
         if claim is not None and claim["url"]:
             counter.append({"title": f"Fact check: {claim['publisher'] or claim['title'] or 'source'}",
                             "url": claim["url"]})
-        title = entry.title if entry else (claim["title"] or excerpt(claim["text"], 120)) if claim else nid
+        title = entry.title if entry else clean_excerpt(claim["title"] or claim["text"], 120) if claim else nid
         status = entry.status if entry else claim["status"] if claim else "unverified"
         wording = entry.claims[0] if entry else claim["text"] if claim else ""
         change = total - before
         out.append({
             "id": nid, "title": title, "status": status,
-            "claim": excerpt(wording), "posts": total, "previous_posts": before,
+            "claim": clean_excerpt(wording), "posts": total, "previous_posts": before,
             "trend": volume_trend(total, before),
             "change": change, "localities": _places(localities, names), "localities_reached": len(localities),
-            "platforms": [f"{p} ({n})" for p, n in platforms.most_common()],
+            "platforms": _platforms(platforms),
             "first_seen": iso(first_seen.get(nid)),
             "library_first_seen": entry.first_seen.isoformat() if entry and entry.first_seen else None,
             "daily": daily, "counter_messaging": counter,
         })
     return sorted(out, key=lambda n: (-n["posts"], n["title"]))
+
+
+def _platforms(counts: Counter) -> list[str]:
+    """"name (posts)", largest first; a platform name comes from a feed, so it is cleaned too."""
+    return [f"{clean_excerpt(p, 40)} ({n})" for p, n in counts.most_common()]
 
 
 def volume_trend(now: int, before: int) -> str:
@@ -131,8 +136,8 @@ def amplification(conn: Connection, period: Period, names: dict[str, str]) -> li
         out.append({"started_at": iso(r["started_at"]), "ended_at": iso(r["ended_at"]),
                     "minutes": round((r["ended_at"] - r["started_at"]).total_seconds() / 60),
                     "posts": r["posts"], "authors": r["authors"], "new_authors": r["new_authors"],
-                    "excerpt": excerpt(r["excerpt"]), "localities": _places(localities, names),
-                    "platforms": [f"{p} ({n})" for p, n in platforms.most_common()]})
+                    "excerpt": clean_excerpt(r["excerpt"]), "localities": _places(localities, names),
+                    "platforms": _platforms(platforms)})
     return out
 
 
@@ -170,7 +175,7 @@ def gatherings(conn: Connection, settings, period: Period, names: dict[str, str]
             "site": sites.get(site_id, site_id) if site_id else None,
             "posts": len(found), "first_seen": iso(min(p for p, _ in found)),
             "last_seen": iso(max(p for p, _ in found)),
-            "named_times": [f"{p} ({n})" for p, n in phrases.most_common(3)],
+            "named_times": [f"{clean_excerpt(p, 60)} ({n})" for p, n in phrases.most_common(3)],
             "likely_date": likely.isoformat() if likely else None,
             "upcoming": bool(likely and likely >= period.end.date()),
         })
@@ -198,8 +203,9 @@ def emerging(conn: Connection, period: Period, names: dict[str, str]) -> list[di
                cluster_windows.c.start < period.end)).mappings()
     clusters: dict[str, dict] = {}
     for r in rows:
-        c = clusters.setdefault(r["id"], {"id": r["id"], "terms": [str(t) for t in (r["terms"] or [])][:8],
-                                          "excerpts": [excerpt(x) for x in (r["excerpts"] or [])][:3],
+        terms = [clean_excerpt(t, 40) for t in (r["terms"] or [])]
+        c = clusters.setdefault(r["id"], {"id": r["id"], "terms": [t for t in terms if t][:8],
+                                          "excerpts": [clean_excerpt(x) for x in (r["excerpts"] or [])][:3],
                                           "first_seen": iso(r["first_seen"]), "size": 0, "authors": 0,
                                           "_reportable": False, "_places": Counter(), "_platforms": Counter()})
         c["size"] += int(r["size"] or 0)
@@ -210,7 +216,7 @@ def emerging(conn: Connection, period: Period, names: dict[str, str]) -> list[di
     out = []
     for c in clusters.values():
         c["localities"] = _places(c.pop("_places"), names)
-        c["platforms"] = [f"{p} ({n})" for p, n in c.pop("_platforms").most_common()]
+        c["platforms"] = _platforms(c.pop("_platforms"))
         if c.pop("_reportable"):
             out.append(c)
     return sorted(out, key=lambda c: (-c["size"], c["id"]))

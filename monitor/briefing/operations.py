@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, and_, func, select
 
-from alerts.messages import clean
 from monitor.briefing.period import Period
+from monitor.privacy import clean_excerpt
 from monitor.store.schema import alert_events, alerts, audit_log, fetch_state, posts
 
 
@@ -43,7 +43,7 @@ def alert_summary(conn: Connection, settings, period: Period) -> dict:
         where = names.get(labels.get("locality"), labels.get("locality") or settings.localities.area.name)
         if labels.get("site"):
             where = f"{names.get(labels['site'], labels['site'])} ({where})"
-        table[fp] = {"summary": clean(alert["annotations"].get("summary") or alert["rule_id"], 160),
+        table[fp] = {"summary": clean_excerpt(alert["annotations"].get("summary") or alert["rule_id"], 160),
                      "rule": alert["rule_id"], "severity": labels.get("severity", ""),
                      "category": labels.get("category", ""), "where": where,
                      "fired": [], "resolved": [], "acknowledged": [], "state_now": alert["state"]}
@@ -77,7 +77,7 @@ def source_health(conn: Connection, settings, period: Period) -> list[dict]:
             "status": state["status"] if state else ("never polled" if config else "not configured"),
             "last_success": iso(state["last_success_at"]) if state else None,
             "failures": state["consecutive_failures"] if state else 0,
-            "last_error": clean(state["last_error"], 120) if state and state["last_error"] else "",
+            "last_error": clean_excerpt(state["last_error"], 120) if state and state["last_error"] else "",
             "posts": int(counts.get(source_id, 0)),
         })
     return out

@@ -1,7 +1,10 @@
 """The briefing as HTML (Jinja2), Markdown (Jinja2) and PDF (WeasyPrint from the HTML).
 
 Rendering reads only the archived figures (``data``), the key judgement and its status, so an
-approved briefing is rendered again from exactly the figures the draft showed.
+approved briefing is rendered again from exactly the figures the draft showed. Quoted wording
+was cleaned when the figures were gathered (``monitor.privacy.clean_excerpt``); here every value
+is escaped for its edition: HTML by Jinja's autoescape, Markdown by ``markdown_text`` on every
+``{{ }}`` (the environment's ``finalize``), so no value can open a tag, a link or a table cell.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from markupsafe import Markup
 from monitor.briefing import charts
 from monitor.briefing.draft import DRAFT_MARK
 from monitor.briefing.when import zone
+from monitor.privacy import markdown_text
 
 TEMPLATES = Path(__file__).parent / "templates"
 SECTIONS = (
@@ -53,9 +57,32 @@ def _points(change: float | None, short: bool = False) -> str:
     return f"{change:+.0f}" if short else f"{change:+.0f} points on the previous period"
 
 
+class _MarkdownSafe(str):
+    """Markdown the template built itself (a quoted judgement, a checked link): not escaped again."""
+
+
+def _markdown_value(value) -> str:
+    return value if isinstance(value, _MarkdownSafe) else markdown_text(value)
+
+
+def _quote(text) -> _MarkdownSafe:
+    """The key judgement as the lines of one block quote, each paragraph escaped."""
+    paragraphs = (" ".join(block.split()) for block in str(text).split("\n\n"))
+    return _MarkdownSafe("\n>\n> ".join(markdown_text(p) for p in paragraphs if p))
+
+
+def _autolink(url) -> _MarkdownSafe:
+    """An http(s) address as a Markdown autolink; anything else (javascript:, data:) as nothing."""
+    value = str(url or "").strip()
+    if not value.lower().startswith(("https://", "http://")) or any(c.isspace() or c in '<>"`' for c in value):
+        return _MarkdownSafe("")
+    return _MarkdownSafe(f"<{value}>")
+
+
 def _environment(timezone: str, *, html: bool) -> Environment:
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=html, undefined=StrictUndefined,
-                      trim_blocks=False, lstrip_blocks=False, keep_trailing_newline=True)
+                      trim_blocks=False, lstrip_blocks=False, keep_trailing_newline=True,
+                      finalize=None if html else _markdown_value)
     tz = zone(timezone)
 
     def local(value, fmt="%a %d %b %H:%M") -> str:
@@ -84,7 +111,8 @@ def _environment(timezone: str, *, html: bool) -> Environment:
         level=lambda level: f"{level} {LEVEL_WORD.get(int(level), '')}",
         pct=lambda value: "-" if value is None else f"{value:+d}%",
         points=_points,
-        cell=lambda value: " ".join(str(value).split()).replace("|", "\\|"),
+        cell=lambda value: " ".join(str(value).split()),  # one line; "|" is escaped with the rest
+        quote=_quote, autolink=_autolink,
         css=lambda value: Markup(str(value).replace("\\", "\\\\").replace('"', '\\"')),
     )
     return env

@@ -33,7 +33,7 @@ from sklearn.cluster import HDBSCAN
 from sklearn.decomposition import PCA
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 
-from monitor.privacy import excerpt, scrub
+from monitor.privacy import clean_excerpt, term_text
 
 _TOKEN = r"(?u)\b[^\W\d_][\w'&]+\b"
 _WORD = re.compile(r"(?u)\b[^\W\d_]+(?:'s)?\b")
@@ -53,7 +53,7 @@ class Found:
 
 def clean(text: str) -> str:
     """The words to count: no addresses, links or accounts, hashtags as words, one line."""
-    return " ".join(scrub(text, markers=False).replace("#", " #").split())
+    return " ".join(term_text(text).replace("#", " #").split())
 
 
 def fine_clusters(vectors: np.ndarray, *, min_size: int, max_points: int,
@@ -182,7 +182,7 @@ def stories(vectors: np.ndarray, texts: Sequence[str], *, min_size: int, max_poi
         nearest = np.asarray(group)[np.argsort(-(vectors[group] @ centroid))]
         shown: list[str] = []
         for i in nearest:
-            text = excerpt(texts[i])
+            text = clean_excerpt(texts[i])
             if text and text.lower() not in {s.lower() for s in shown}:
                 shown.append(text)
             if len(shown) == 3:

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from monitor import audit
 from monitor.errors import TensionError
+from monitor.privacy import EXCERPT_MAX, clean_excerpt
 from monitor.store import Store
 from monitor.store.schema import claims, cluster_windows, narrative_clusters
 
@@ -44,6 +45,20 @@ class Emerging:
                 "reportable": self.reportable}
 
 
+def _cleaned(texts, limit: int = EXCERPT_MAX) -> list[str]:
+    """Terms or excerpts as stored, cleaned again on the way out (rows stored before a cleaning
+    rule existed are quoted by today's rule)."""
+    return [t for t in (clean_excerpt(x, limit) for x in texts or ()) if t]
+
+
+def _platforms(counts) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for name, n in (counts or {}).items():
+        key = clean_excerpt(name, 40) or "unknown"
+        out[key] = out.get(key, 0) + int(n)
+    return out
+
+
 def current(store: Store, now: dt.datetime, *, days: int = 1, include_all: bool = False) -> list[Emerging]:
     """Clusters seen in the last ``days`` windows, biggest first: reportable candidates only,
     unless ``include_all`` (everything tracked, below the line and reviewed too)."""
@@ -66,9 +81,9 @@ def current(store: Store, now: dt.datetime, *, days: int = 1, include_all: bool 
             continue
         before = windows[-2]["size"] if len(windows) > 1 and \
             windows[-2]["start"] == newest["start"] - dt.timedelta(days=1) else 0
-        item = Emerging(cluster_id, newest["status"], list(newest["terms"]), list(newest["excerpts"]),
+        item = Emerging(cluster_id, newest["status"], _cleaned(newest["terms"], 40), _cleaned(newest["excerpts"]),
                         newest["size"], newest["size"] - before, newest["authors"],
-                        dict(newest["localities"]), dict(newest["platforms"]), newest["first_seen"],
+                        dict(newest["localities"]), _platforms(newest["platforms"]), newest["first_seen"],
                         newest["start"], any(w["reportable"] for w in windows if w["start"] >= since))
         if include_all or (item.reportable and item.status == "candidate"):
             out.append(item)

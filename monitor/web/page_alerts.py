@@ -14,11 +14,12 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse
 
 from alerts.ack import UnknownAlert, acknowledge, acknowledged, find_fingerprint
-from alerts.messages import MessageContext, clean
+from alerts.messages import MessageContext
 from alerts.routing import inhibited
 from alerts.silences import active_silences, add_silence, expire_silence, list_silences, silenced_by
 from monitor.config_files import parse_duration
 from monitor.errors import TensionError
+from monitor.privacy import clean_excerpt
 from monitor.store.schema import alert_events, alerts
 from monitor.web.auth import User, require
 from monitor.web.pages import _safe_next, local, render
@@ -43,10 +44,10 @@ def _view(row: dict, context: MessageContext, muted: str, scope_names: dict) -> 
         "fingerprint": row["fingerprint"], "state": row["state"], "rule": labels.get("alertname", row["rule_id"]),
         "labels": labels, "place": context.place(labels), "extra": ", ".join(extra),
         "severity": labels.get("severity", ""), "since": since, "muted": muted,
-        "summary": clean(notes.get("summary"), 160), "description": clean(notes.get("description"), 400),
+        "summary": clean_excerpt(notes.get("summary"), 160), "description": clean_excerpt(notes.get("description"), 400),
         "value": row["value"], "fired_at": row["fired_at"], "resolved_at": row["resolved_at"],
         "active_since": row["active_since"],
-        "ack": (row["acknowledged_by"], row["acknowledged_at"], row["ack_comment"])
+        "ack": (row["acknowledged_by"], row["acknowledged_at"], clean_excerpt(row["ack_comment"], 200))
         if row["state"] == "firing" and acknowledged(row) else None,
     }
 
@@ -72,7 +73,7 @@ def alert_lists(request: Request) -> dict:
     for row in [*live, *done]:
         labels = row["labels"] or {}
         silence = silenced_by(labels, silences)
-        muted = (f"silenced by {silence.created_by} until {local(silence.ends_at)}: {clean(silence.reason, 80)}"
+        muted = (f"silenced by {silence.created_by} until {local(silence.ends_at)}: {clean_excerpt(silence.reason, 80)}"
                  if silence else "inhibited by a related firing alert"
                  if row["state"] != "resolved" and inhibited(labels, row["fingerprint"],
                                                              settings.alerting.inhibit_rules, firing) else "")
@@ -115,7 +116,7 @@ def _alert(request: Request, fingerprint: str, *, error: str | None = None, stat
     muted = f"silenced by {silence.created_by} until {local(silence.ends_at)}" if silence else ""
     alert = _view(row, MessageContext.from_settings(settings), muted, _site_names(settings))
     history = [{"at": e["at"], "from": e["from_state"] or "-", "to": e["to_state"], "value": e["value"],
-                "why": clean((e["detail"] or {}).get("reason", ""), 200)} for e in events]
+                "why": clean_excerpt((e["detail"] or {}).get("reason", ""), 200)} for e in events]
     return render(request, "alerts.html", status_code=status_code, title=f"Alert {alert['rule']}",
                   alert=alert, history=history, error=error, form=form or {"duration": "4h", "reason": ""})
 

@@ -17,6 +17,7 @@ from fastapi.security import APIKeyCookie, HTTPBearer
 from pydantic import BaseModel, Field
 
 from monitor.emerging import review
+from monitor.privacy import clean_excerpt
 from monitor.scoring import library_with_claims
 from monitor.store.schema import narrative_windows
 from monitor.web.auth import SESSION_COOKIE, User, require
@@ -164,6 +165,7 @@ def narratives(request: Request, days: int = Query(7, ge=1, le=28),
         item["days"].append(row["start"].date())
         for key in ("localities", "platforms"):
             for name, count in (row[key] or {}).items():
+                name = clean_excerpt(name, 40) if key == "platforms" else name  # a feed names platforms
                 item[key][name] = item[key].get(name, 0) + int(count)
     out = [NarrativeOut(id=nid, title=library[nid].title if nid in library else nid,
                         status=library[nid].status if nid in library else "unknown",

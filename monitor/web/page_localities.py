@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 from monitor import audit
 from monitor.aggregate import HEADS
 from monitor.baselines import same_hour_of_week
-from monitor.privacy import excerpt
+from monitor.privacy import clean_excerpt
 from monitor.emerging import review
 from monitor.scoring import library_with_claims
 from monitor.store import Store
@@ -253,8 +253,8 @@ def flagged_posts(store: Store, settings, place: Place, user: User, now: dt.date
     out = []
     for row in rows:
         out.append(FlaggedPost(
-            id=row["id"], published_at=row["published_at"], platform=row["platform"],
-            text=excerpt(row["text"] or row["title"], TEXT_CHARS) or None,
+            id=row["id"], published_at=row["published_at"], platform=clean_excerpt(row["platform"], 40),
+            text=clean_excerpt(row["text"] or row["title"], TEXT_CHARS) or None,
             labels=list(row["labels"] or []),
             scores={k: row[k] for k in (*HEADS, "tension")}))
     return out

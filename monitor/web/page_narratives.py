@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse
 
 from monitor.briefing.online import amplification, narratives
-from monitor.privacy import excerpt
+from monitor.privacy import clean_excerpt
 from monitor.briefing.period import Period
 from monitor.emerging.review import STATUSES, current, dismiss, promote
 from monitor.errors import TensionError
@@ -42,7 +42,7 @@ def library(conn, settings, period: Period, names: dict) -> tuple[list[dict], in
     """Every library narrative, and the imported claims seen this week or imported lately, with
     this week's figures (zero when unseen); and how many other imported claims are left out."""
     seen = {n["id"]: n for n in narratives(conn, settings, period, names)}
-    entries = [{"id": n.id, "title": n.title, "status": n.status, "claim": excerpt(n.claims[0]),
+    entries = [{"id": n.id, "title": n.title, "status": n.status, "claim": clean_excerpt(n.claims[0]),
                 "origin": "library"} for n in settings.narratives.narratives]
     left_out = 0
     for i, row in enumerate(conn.execute(sa.select(claims).order_by(claims.c.imported_at.desc())).mappings()):
@@ -50,9 +50,9 @@ def library(conn, settings, period: Period, names: dict) -> tuple[list[dict], in
         if i >= RECENT_CLAIMS and narrative_id not in seen:
             left_out += 1
             continue
-        entries.append({"id": narrative_id, "title": row["title"] or excerpt(row["text"], 120),
-                        "status": row["status"], "claim": excerpt(row["text"]),
-                        "origin": row["publisher"] or row["imported_from"]})
+        entries.append({"id": narrative_id, "title": clean_excerpt(row["title"] or row["text"], 120),
+                        "status": row["status"], "claim": clean_excerpt(row["text"]),
+                        "origin": clean_excerpt(row["publisher"] or row["imported_from"], 80)})
     out = []
     for entry in entries:
         week = seen.get(entry["id"], {})

@@ -16,10 +16,11 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Connection
 
 from alerts.ack import acknowledged
-from alerts.messages import SEVERITY_RANK, MessageContext, clean
+from alerts.messages import SEVERITY_RANK, MessageContext
 from alerts.routing import inhibited
 from alerts.silences import active_silences, silenced_by
 from monitor.levels import current_levels
+from monitor.privacy import clean_excerpt
 from monitor.store import Store
 from monitor.store.schema import alerts
 from monitor.tension_index import LEVEL_COLOURS, describe_drivers, trend_arrow
@@ -91,7 +92,7 @@ def alert_rows(conn: Connection, settings, now: dt.datetime, *, state: str = "fi
         since = row["resolved_at"] if row["state"] == "resolved" else row["fired_at"] or row["active_since"]
         out.append(AlertOut(
             fingerprint=fp, state=row["state"], alertname=labels.get("alertname", row["rule_id"]),
-            summary=clean((row["annotations"] or {}).get("summary") or labels.get("alertname")
+            summary=clean_excerpt((row["annotations"] or {}).get("summary") or labels.get("alertname")
                           or row["rule_id"], 200),
             locality_id=labels.get("locality"), place=context.place(labels),
             severity=labels.get("severity"), since=since, muted=muted,

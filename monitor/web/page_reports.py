@@ -19,7 +19,7 @@ from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 
 from monitor import audit
-from monitor.privacy import excerpt
+from monitor.privacy import clean_excerpt
 from monitor.reports import MAX_TEXT, PLATFORM, ReportIn, ReportRejected, file_report
 from monitor.store.schema import post_feedback, post_localities, post_scores, posts
 from monitor.web.auth import User, require
@@ -76,7 +76,7 @@ def triage(request: Request, user: User, locality: str | None) -> tuple[list[dic
     names = {loc.id: loc.name for loc in state.settings.localities.localities}
     for row in rows:
         meta = row["meta"] or {}
-        row["text"] = excerpt(row["text"], MAX_TEXT) if row["text"] is not None else None
+        row["text"] = clean_excerpt(row["text"], MAX_TEXT) if row["text"] is not None else None
         row["category"] = CATEGORIES.get(meta.get("category"), meta.get("category") or "-")
         row["channel"] = meta.get("channel")
         row["places"] = [names.get(p, p) for p in sorted(places[row["id"]])]
