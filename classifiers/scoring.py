@@ -9,7 +9,9 @@ Its output per post is the stable CLI contract::
 
 A post in a language the heads cannot read gets ``null`` scores and ``"status":
 "not_scored_language"``, but its localities are still resolved so it is counted where it belongs.
-Identical texts (retweets, copy-paste) are encoded once.
+Identical texts (retweets, copy-paste) are encoded once. Only the first ``TEXT_CAP`` characters
+of a text are read (``monitor.post_text``); a longer one is scored on that part, and its
+explanation says so: ``"text_cut": {"cap": 20000, "characters": <how many were not read>}``.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from classifiers.tension import post_tension
 from monitor.errors import ConfigError
 from monitor.localities import LocalityFile
 from monitor.narratives import NarrativeLibrary
+from monitor.post_text import TEXT_CAP, cap
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,7 @@ class PostText:
     id: str
     text: str
     language: str | None = None
+    length: int | None = None  # the full text's length, when the caller read only its first part
 
 
 class Scorer:
@@ -73,7 +77,7 @@ class Scorer:
     def score(self, posts: Sequence[PostText], *, keep_embeddings: bool = False) -> list[dict]:
         """One result per post (the `tension score` contract); ``keep_embeddings`` adds each
         scored post's sentence embedding under ``embedding`` for the caller to keep."""
-        texts = [p.text for p in posts]
+        texts = [cap(p.text) for p in posts]  # before spaCy, the tokenizer or any rule sees them
         languages = self.gate.detect(texts, [p.language for p in posts])
         readable = [i for i, code in enumerate(languages) if self.gate.scorable(code)]
         # Places need no embedding: spaCy resolves them on its own thread while the encoder runs
@@ -93,6 +97,10 @@ class Scorer:
                                       matches[slot])
             if keep_embeddings:
                 results[i]["embedding"] = embeddings[slot]
+        for post, text, result in zip(posts, texts, results):
+            cut = max(post.length or 0, len(post.text)) - len(text)
+            if cut > 0:
+                result["explanation"]["text_cut"] = {"cap": TEXT_CAP, "characters": cut}
         return results
 
     def use_library(self, library: NarrativeLibrary) -> None:

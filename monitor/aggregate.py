@@ -49,6 +49,11 @@ HEADS = ("hate", "offensive", "conspiracy", "mobilisation")
 HARMFUL = ("false", "misleading")
 DAY = dt.timedelta(days=1)
 Range = tuple[dt.datetime, dt.datetime]
+# Posts dated outside these are not counted: an older store may hold a post dated 0001-01-01 or
+# 9999-12-31 (collection refuses them now), and the windows' and levels' date arithmetic must
+# stay in range.
+COUNTED_FROM = dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)
+COUNTED_UNTIL = dt.datetime(9000, 1, 1, tzinfo=dt.timezone.utc)
 
 
 def bucket(column, window: str, dialect: str):
@@ -77,9 +82,10 @@ def merge_days(days: Sequence[dt.datetime]) -> list[Range]:
 
 
 def _within(column, ranges: Sequence[Range] | None):
+    counted = and_(column >= COUNTED_FROM, column < COUNTED_UNTIL)
     if ranges is None:
-        return sa.true()
-    return or_(*(and_(column >= a, column < b) for a, b in ranges))
+        return counted
+    return and_(counted, or_(*(and_(column >= a, column < b) for a, b in ranges)))
 
 
 def harmful_narratives(store: Store, settings) -> list[str]:
@@ -191,7 +197,7 @@ def touched_days(conn: Connection, settings, dialect: str) -> list[dt.datetime] 
     day = bucket(posts.c.published_at, "day", dialect)
     # IN (subquery), not a join: SQLite otherwise walks every post by date.
     recent = select(post_scores.c.post_id).where(post_scores.c.scored_at >= since)
-    query = select(day).distinct().where(posts.c.id.in_(recent))
+    query = select(day).distinct().where(posts.c.id.in_(recent), _within(posts.c.published_at, None))
     return list(conn.scalars(query))
 
 

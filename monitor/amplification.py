@@ -11,6 +11,9 @@ accounts are a mark of coordination), as a number only.
 The stage looks at posts collected since its last run, widened by ``span`` either side, so a
 burst that grows across runs is extended rather than found twice (same signature, overlapping
 time). A replay or backfill is handled the same way: everything new is looked at once.
+Posts dated outside ``EARLIEST`` .. a day after now (an older store may hold a post dated
+0001-01-01 or 9999-12-31, which collection now refuses) are left out, so the window's
+arithmetic never overflows; only the first ``TEXT_CAP`` characters of a text are compared.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, Field
 
 from monitor.config_files import Duration
+from monitor.post_text import capped_text
 from monitor.privacy import clean_excerpt
 from monitor.store.schema import amplification_bursts, post_localities, posts
 from monitor.store.stage_state import save_watermark, watermark
@@ -34,6 +38,8 @@ log = logging.getLogger("tension.amplification")
 STAGE = "amplification"
 _WORD = re.compile(r"[a-z0-9']+")
 _NOISE = re.compile(r"(?<![\w.])@\w{1,50}|https?://\S+|#\w+")
+EARLIEST = dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)
+LATEST_AHEAD = dt.timedelta(days=1)
 
 
 class AmplificationSettings(BaseModel):
@@ -134,7 +140,8 @@ def detect(store, config: AmplificationSettings, now: dt.datetime) -> int:
         return 0
     with store.transaction() as conn:
         last = watermark(conn, STAGE)
-        new = sa.select(sa.func.min(posts.c.published_at), sa.func.max(posts.c.published_at))
+        new = sa.select(sa.func.min(posts.c.published_at), sa.func.max(posts.c.published_at)).where(
+            posts.c.published_at >= EARLIEST, posts.c.published_at <= now + LATEST_AHEAD)
         if last is not None:
             new = new.where(posts.c.collected_at > last - dt.timedelta(minutes=1))
         first, newest = conn.execute(new).one()
@@ -150,7 +157,7 @@ def _scan(store, config: AmplificationSettings, start: dt.datetime, end: dt.date
           now: dt.datetime) -> int:
     with store.transaction() as conn:
         rows = [dict(r) for r in conn.execute(
-            sa.select(posts.c.id, posts.c.text, posts.c.published_at, posts.c.platform,
+            sa.select(posts.c.id, capped_text(), posts.c.published_at, posts.c.platform,
                       posts.c.author_pseudonym, posts.c.content_hash)
             .where(posts.c.published_at >= start, posts.c.published_at <= end,
                    posts.c.text.is_not(None), posts.c.author_pseudonym.is_not(None))

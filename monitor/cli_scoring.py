@@ -1,8 +1,11 @@
 """`tension score` and `tension claims ...`: the classifiers as stable command-line contracts.
 
-Input is JSONL. A line that is not valid JSON or lacks a field is reported on stderr with its
-line number and skipped; every other line is still scored, and the exit status is 1 so a
-calling tool notices.
+Input is JSONL, read a line at a time and scored in batches as it is read, so memory stays
+bounded whatever the file's size. A line that is not valid UTF-8 or JSON, lacks a field, is
+longer than ``LINE_LIMIT`` bytes (not kept: skipped as it is read) or makes the scorer fail is
+reported on stderr with its line number and skipped; every other line is still scored, and the
+exit status is 1 so a calling tool notices. A text longer than ``TEXT_CAP`` characters is scored
+on its first part, as the pipeline does (the explanation's ``text_cut`` says how much was not read).
 """
 
 from __future__ import annotations
@@ -25,33 +28,70 @@ claims_app = typer.Typer(help="Fact-check claims: import them, match text agains
 app.add_typer(claims_app, name="claims")
 
 BATCH = 512
+LINE_LIMIT = 8 * 1024 * 1024  # bytes: a line longer than this is skipped, never held whole
+_CHUNK = 1024 * 1024
 
 
-def read_jsonl(path: Path, required: tuple[str, ...]) -> tuple[list[dict], list[str]]:
-    """Records with the required fields, and one problem line per rejected input line."""
+def _lines(handle) -> Iterator[tuple[int, bytes | None]]:
+    """(line number, line) per line of a binary file; None for a line over ``LINE_LIMIT``,
+    whose rest is read and dropped a chunk at a time."""
+    number = 0
+    while True:
+        line = handle.readline(LINE_LIMIT + 1)
+        if not line:
+            return
+        number += 1
+        if len(line) <= LINE_LIMIT or line.endswith(b"\n"):
+            yield number, line
+            continue
+        while line and not line.endswith(b"\n"):
+            line = handle.readline(_CHUNK)
+        yield number, None
+
+
+def jsonl_records(path: Path, required: tuple[str, ...]) -> Iterator[tuple[dict | None, str | None]]:
+    """(record, None) per usable line, (None, problem) per rejected one, in file order."""
     try:
-        handle = path.open(encoding="utf-8")
+        handle = path.open("rb")
     except OSError as exc:
         raise TensionError(f"{path}: cannot read: {exc.strerror}") from None
-    records, problems = [], []
     with handle:
-        for number, line in enumerate(handle, start=1):
+        for number, raw in _lines(handle):
+            if raw is None:
+                yield None, f"{path}:{number}: line longer than {LINE_LIMIT // (1024 * 1024)} MiB"
+                continue
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                yield None, f"{path}:{number}: not valid UTF-8 (byte {exc.start + 1})"
+                continue
             if not line.strip():
                 continue
             try:
                 record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                problems.append(f"{path}:{number}: not valid JSON ({exc.msg})")
+            except (json.JSONDecodeError, RecursionError) as exc:
+                yield None, f"{path}:{number}: not valid JSON ({getattr(exc, 'msg', 'nested too deeply')})"
                 continue
             if not isinstance(record, dict):
-                problems.append(f"{path}:{number}: expected a JSON object")
+                yield None, f"{path}:{number}: expected a JSON object"
                 continue
             missing = [f for f in required if not isinstance(record.get(f), (str, int)) or record.get(f) == ""]
             if missing:
-                problems.append(f"{path}:{number}: missing or empty {', '.join(missing)}")
+                yield None, f"{path}:{number}: missing or empty {', '.join(missing)}"
                 continue
             record["id"] = str(record["id"])
+            record["line"] = number
+            yield record, None
+
+
+def read_jsonl(path: Path, required: tuple[str, ...]) -> tuple[list[dict], list[str]]:
+    """Records with the required fields, and one problem line per rejected input line."""
+    records, problems = [], []
+    for record, problem in jsonl_records(path, required):
+        if record is not None:
             records.append(record)
+        else:
+            problems.append(problem)
     return records, problems
 
 
@@ -82,13 +122,15 @@ def score(
     out_path: Annotated[Path | None, typer.Option("--out", help="Write JSONL here instead of stdout.")] = None,
 ) -> None:
     """Score posts from a JSONL file: heads, tension, localities, narratives, explanation."""
-    from classifiers.scoring import PostText, Scorer
+    from classifiers.scoring import Scorer
     from monitor.scoring import library_with_claims
     from monitor.store import Store
 
     settings = _settings(ctx)
-    records, problems = read_jsonl(input_path, ("id", "text"))
-    _report(problems)
+    try:
+        input_path.open("rb").close()  # before the models load: a wrong path is said at once
+    except OSError as exc:
+        raise TensionError(f"{input_path}: cannot read: {exc.strerror}") from None
     store = Store.open(settings.database_url)
     try:
         library = library_with_claims(settings.narratives, store)
@@ -97,18 +139,86 @@ def score(
     scoring = settings.main.scoring
     scorer = Scorer(settings.localities, library, threads=scoring.threads, ner=scoring.ner,
                     encoder=scoring.encoder, cache_dir=settings.model_cache_dir)
+    scored = skipped = 0
     with output(out_path) as sink, Progress(console=err, transient=True) as progress:
-        task = progress.add_task("scoring", total=len(records))
-        for start in range(0, len(records), BATCH):
-            chunk = records[start : start + BATCH]
-            items = [PostText(r["id"], str(r["text"]), r.get("lang")) for r in chunk]
-            for result in scorer.score(items):
+        task = progress.add_task("scoring", total=None)
+        for chunk, problems in _batches(input_path):
+            _report(problems)
+            skipped += len(problems)
+            items = [_post_text(r) for r in chunk]
+            for result, problem in _score(scorer, items, chunk, input_path):
+                if problem is not None:
+                    _report([problem])
+                    skipped += 1
+                    continue
                 sink.write(json.dumps(result, ensure_ascii=False) + "\n")
+                scored += 1
             progress.advance(task, len(chunk))
     if out_path is not None:
-        out.print(f"scored {len(records)} posts into {out_path}", highlight=False)
-    if problems:
+        out.print(f"scored {scored} posts into {out_path}", highlight=False)
+    if skipped:
         raise typer.Exit(1)
+
+
+def _batches(path: Path) -> Iterator[tuple[list[dict], list[str]]]:
+    """Up to ``BATCH`` usable records at a time, with the problems met while reading them."""
+    from monitor.post_text import cap
+
+    chunk, problems = [], []
+    for record, problem in jsonl_records(path, ("id", "text")):
+        if record is None:
+            problems.append(problem)
+            continue
+        lang = record.get("lang")
+        if lang is not None and not isinstance(lang, str):
+            problems.append(f"{path}:{record['line']}: lang must be a string")
+            continue
+        text = str(record["text"])
+        if not all(_unicode(value) for value in (record["id"], text, lang or "")):
+            problems.append(f"{path}:{record['line']}: not valid Unicode (a lone surrogate escape)")
+            continue
+        record["text"], record["length"] = cap(text), len(text)  # the rest is never kept
+        chunk.append(record)
+        if len(chunk) == BATCH:
+            yield chunk, problems
+            chunk, problems = [], []
+    if chunk or problems:
+        yield chunk, problems
+
+
+def _unicode(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _post_text(record: dict):
+    from classifiers.scoring import PostText
+
+    return PostText(record["id"], record["text"], record.get("lang") or None, length=record["length"])
+
+
+def _score(scorer, items: list, records: list[dict], path: Path) -> Iterator[tuple[dict | None, str | None]]:
+    """(result, None) per item, or (None, problem) for one the scorer fails on: a failing batch
+    is scored again one item at a time, so only the failing line is skipped."""
+    from monitor.scoring import one_line
+
+    if not items:
+        return
+    try:
+        yield from ((result, None) for result in scorer.score(items))
+        return
+    except Exception:  # noqa: BLE001 - one bad line must not lose the others; retried one by one below
+        pass
+    for item, record in zip(items, records):
+        try:
+            (result,) = scorer.score([item])
+        except Exception as exc:  # noqa: BLE001 - reported with its line number, the rest go on
+            yield None, f"{path}:{record['line']}: the scorer failed on it ({one_line(exc)})"
+            continue
+        yield result, None
 
 
 @claims_app.command("match")

@@ -2,7 +2,13 @@
 
 Posts are taken in id order in batches; each batch's results are written in one transaction,
 so an interrupted run resumes at the first unscored post and never scores a post twice.
-Imported fact-check claims join the narrative library for matching.
+Imported fact-check claims join the narrative library for matching. Only the first
+``TEXT_CAP`` characters of a post are read (``monitor.post_text``).
+
+A post the scorer fails on (a poison post) must not hold back the posts after it: when a batch
+fails, its posts are scored one at a time, and one that still fails gets a ``post_scores`` row
+with ``status = "not_scored_error"`` and the one-line reason, is logged (id and source, never
+the text) and counted on the sources page, and is never tried again.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import sqlalchemy as sa
 
 from monitor.emerging import is_candidate
 from monitor.narratives import Narrative, NarrativeLibrary
+from monitor.post_text import capped_text, text_length
 from monitor.store import Store
 from monitor.store.schema import (
     claims,
@@ -53,7 +60,8 @@ def library_with_claims(library: NarrativeLibrary, store: Store) -> NarrativeLib
 
 def unscored(store: Store, limit: int) -> list[dict]:
     query = (
-        sa.select(posts.c.id, posts.c.text, posts.c.title, posts.c.language)
+        sa.select(posts.c.id, posts.c.source_id, capped_text(), text_length(), capped_text(posts.c.title),
+                  text_length(posts.c.title), posts.c.language)
         .outerjoin(post_scores, post_scores.c.post_id == posts.c.id)
         .where(post_scores.c.post_id.is_(None), posts.c.text.is_not(None))
         .order_by(posts.c.id)
@@ -109,9 +117,8 @@ def write_scores(store: Store, results: list[dict], now: dt.datetime, *,
 
 
 def score_pending(service, now: dt.datetime, *, max_posts: int | None = None) -> int:
-    """Score every unscored post (or up to ``max_posts``); returns how many were scored."""
-    from classifiers.scoring import PostText
-
+    """Score every unscored post (or up to ``max_posts``); returns how many were scored (poison
+    posts included: they are done with too)."""
     batch = service.settings.main.scoring.batch_size
     _refresh_library(service)
     done = 0
@@ -119,22 +126,78 @@ def score_pending(service, now: dt.datetime, *, max_posts: int | None = None) ->
         rows = unscored(service.store, batch if max_posts is None else min(batch, max_posts - done))
         if not rows:
             break
-        items = [
-            PostText(id=str(r["id"]), text=r["text"] if not r["title"] or r["title"] in r["text"]
-                     else f"{r['title']}\n{r['text']}", language=r["language"])
-            for r in rows
-        ]
-        results = service.scorer.score(items, keep_embeddings=True)
+        results = score_rows(service.scorer, rows)
         emerging = service.settings.main.emerging
         write_scores(service.store, results, now,
                      keep_embedding=lambda r: is_candidate(r, emerging) and not r["narratives"])
         done += len(results)
         log.info("scored", extra={"fields": {
             "posts": len(results),
-            "not_scored_language": sum(r["tension"] is None for r in results),
+            "not_scored_language": sum(r["explanation"]["status"] == "not_scored_language" for r in results),
+            "not_scored_error": sum(r["explanation"]["status"] == ERROR_STATUS for r in results),
             "flagged": sum(bool(r["labels"]) for r in results),
             "first_id": rows[0]["id"], "last_id": rows[-1]["id"]}})
     return done
+
+
+ERROR_STATUS = "not_scored_error"
+
+
+def post_text(row: dict):
+    """What the scorer reads of a stored post: the title first unless the text carries it."""
+    from classifiers.scoring import PostText
+
+    text, title = row["text"], row["title"]
+    if not title or title in text:
+        return PostText(id=str(row["id"]), text=text, language=row["language"], length=row["text_length"])
+    return PostText(id=str(row["id"]), text=f"{title}\n{text}", language=row["language"],
+                    length=(row["title_length"] or 0) + 1 + (row["text_length"] or 0))
+
+
+def score_rows(scorer, rows: list[dict]) -> list[dict]:
+    """One result per row. A failing batch is scored again one post at a time, so that only the
+    post that fails is set aside (with its reason), never the posts beside or after it."""
+    items = [post_text(r) for r in rows]
+    try:
+        return scorer.score(items, keep_embeddings=True)
+    except Exception as exc:  # noqa: BLE001 - the boundary of the stage: any post may break the scorer
+        if len(items) == 1:
+            return [_poison(scorer, rows[0], exc)]
+        log.warning("scoring batch failed; scoring its posts one at a time", extra={"fields": {
+            "posts": len(items), "first_id": rows[0]["id"], "error": one_line(exc)}})
+    results = []
+    for row, item in zip(rows, items):
+        try:
+            results.extend(scorer.score([item], keep_embeddings=True))
+        except Exception as exc:  # noqa: BLE001 - as above, for this one post
+            results.append(_poison(scorer, row, exc))
+    return results
+
+
+def one_line(exc: BaseException) -> str:
+    """The exception as one line (type and first line of its message), at most 200 characters."""
+    message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {message}"[:200].rstrip(": ")
+
+
+def _poison(scorer, row: dict, exc: BaseException) -> dict:
+    reason = one_line(exc)
+    log.error("post not scored: the scorer failed on it", extra={"fields": {
+        "post_id": row["id"], "source": row["source_id"], "error": reason}})
+    return {"id": str(row["id"]), "hate": None, "offensive": None, "conspiracy": None,
+            "mobilisation": None, "negativity": None, "tension": None, "target_groups": [],
+            "labels": [], "localities": [], "narratives": [],
+            "explanation": {"status": ERROR_STATUS, "language": row["language"] or "und", "error": reason},
+            "model_version": getattr(scorer, "version", "unknown")}
+
+
+def not_scored_errors(store: Store) -> dict[str, int]:
+    """Poison posts per source: posts the scorer failed on, set aside with their reason."""
+    query = (sa.select(posts.c.source_id, sa.func.count())
+             .join(post_scores, post_scores.c.post_id == posts.c.id)
+             .where(post_scores.c.status == ERROR_STATUS).group_by(posts.c.source_id))
+    with store.transaction() as conn:
+        return {source: count for source, count in conn.execute(query)}
 
 
 def _refresh_library(service) -> None:

@@ -21,6 +21,7 @@ import sqlalchemy as sa
 
 from monitor.emerging.settings import EmergingSettings
 from monitor.emerging.tracking import WindowStory, save_window
+from monitor.post_text import capped_text
 from monitor.store import Store
 from monitor.store.stage_state import save_watermark, watermark
 from monitor.store.schema import (
@@ -65,7 +66,7 @@ def _candidates(conn: sa.Connection, start: dt.datetime, end: dt.datetime,
                      post_scores.c.conspiracy >= config.min_conspiracy,
                      post_scores.c.hate >= config.flag_hate, post_scores.c.mobilisation >= config.flag_mobilisation)
     rows = conn.execute(
-        sa.select(posts.c.id, posts.c.text, posts.c.published_at, posts.c.platform,
+        sa.select(posts.c.id, capped_text(), posts.c.published_at, posts.c.platform,
                   posts.c.author_pseudonym, post_scores.c.tension, post_scores.c.labels,
                   post_scores.c.hate, post_scores.c.mobilisation, post_embeddings.c.vector)
         .join(post_scores, post_scores.c.post_id == posts.c.id)
@@ -110,7 +111,7 @@ def run_window(store: Store, config: EmergingSettings, start: dt.datetime, now: 
                embed: Callable[[list[str]], np.ndarray] | None = None,
                known_words: Collection[str] = ()) -> list[str]:
     """Cluster one day window (up to ``now``) and save it; returns the reportable cluster ids."""
-    end = min(start + DAY, now)
+    end = min(start, now - DAY) + DAY  # min(start + DAY, now), without overflow for a day near 9999-12-31
     with store.transaction() as conn:
         rows = _candidates(conn, start, end, config)
     from monitor.emerging.clustering import stories  # scikit-learn: loaded when clustering
