@@ -39,20 +39,32 @@ _HINTS = {
 
 
 def read_yaml(path: Path) -> Any:
-    """Parse one YAML file; a missing or malformed file becomes a one-line ConfigError."""
+    """Parse one YAML file; a missing, unreadable or malformed file (bytes that are not UTF-8
+    included) becomes a one-line ConfigError."""
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except FileNotFoundError:
         raise ConfigError(f"{path}: file not found (hint: check the path in the main config)") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line, column = raw.count(b"\n", 0, exc.start) + 1, exc.start - raw.rfind(b"\n", 0, exc.start)
+        raise ConfigError(f"{path}: line {line}, byte {column}: not valid UTF-8 "
+                          "(hint: save the file as UTF-8)") from None
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError(f"{path}: {where}invalid YAML: {problem}") from None
+        raise ConfigError(f"{path}: {where}invalid YAML: {' '.join(problem.split())}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: invalid YAML: nested too deeply") from None
+    except (ValueError, TypeError, OverflowError) as exc:  # a tagged or date-like value PyYAML cannot build
+        raise ConfigError(f"{path}: invalid YAML value: {' '.join(str(exc).split())} "
+                          "(hint: quote it if it is meant as text)") from None
 
 
 def field_path(loc: tuple[Any, ...]) -> str:

@@ -12,13 +12,14 @@ import datetime as dt
 import sqlalchemy as sa
 
 from monitor.store import Store
-from monitor.store.schema import amplification_bursts, narrative_clusters, post_embeddings, post_feedback, posts
+from monitor.store.database import expired_posts
+from monitor.store.schema import amplification_bursts, narrative_clusters, post_embeddings, post_feedback
 
 
 def purge_derived(store: Store, older_than: dt.datetime) -> int:
-    """Delete embeddings of posts older than the cutoff and blank older excerpts; returns rows."""
+    """Delete embeddings of posts past retention and blank older excerpts; returns rows."""
     with store.transaction() as conn:
-        old_posts = sa.select(posts.c.id).where(posts.c.published_at < older_than)
+        old_posts = expired_posts(older_than)
         n = conn.execute(sa.delete(post_embeddings).where(post_embeddings.c.post_id.in_(old_posts))).rowcount
         n += conn.execute(sa.update(narrative_clusters).where(narrative_clusters.c.last_seen < older_than)
                           .values(excerpts=[])).rowcount

@@ -13,6 +13,10 @@ they are in the file, unless ``rebase: now`` shifts them all by one offset so th
 last post lands at the moment the replay started (a demo week that always ends "now"), or
 ``rebase: days`` shifts them by whole days so it lands within the day before, every post keeping
 its time of day; the offset is kept in the cursor, so reruns and restarts agree.
+
+A line that cannot be a post (not JSON, a field of the wrong type, a time before 2000) is
+skipped and named by its line number in ``Collection.rejected``; bytes that are not UTF-8 are
+read as U+FFFD, so one bad line never keeps the rest of the file out of the store.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from typing import Literal
 from pydantic import Field
 
 from monitor.errors import SourceError
-from sources.base import Collection, FetchState, Post
+from sources.base import EARLIEST, Collection, FetchState, Post, Unstorable, listing, storable
 from sources.config import SourceConfig
 
 log = logging.getLogger(__name__)
@@ -47,39 +51,69 @@ class ReplayConfig(SourceConfig):
 
 
 def _parse_time(value: str) -> dt.datetime:
+    if not isinstance(value, str):
+        raise Unstorable(f"published_at is {'missing' if value is None else 'not text'}")
     parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=dt.timezone.utc)
     return parsed.astimezone(dt.timezone.utc)
 
 
+def _lines(path: Path):
+    """The file's lines split on LF only (a stray CR is inside a line), bad bytes as U+FFFD."""
+    return path.open(encoding="utf-8", errors="replace", newline="\n")
+
+
+def _record(line: str) -> dict:
+    try:
+        record = json.loads(line)
+    except RecursionError:
+        raise Unstorable("nested too deeply") from None
+    except ValueError as exc:  # JSONDecodeError, or a number of thousands of digits
+        raise Unstorable(f"not JSON ({exc})") from None
+    if not isinstance(record, dict):
+        raise Unstorable("not a JSON object")
+    return record
+
+
 def last_published(path: Path) -> dt.datetime | None:
     """The latest published time in the file (bad lines are ignored here and skipped later)."""
     latest = None
-    with path.open(encoding="utf-8") as handle:
+    with _lines(path) as handle:
         for line in handle:
             try:
-                when = _parse_time(json.loads(line)["published_at"])
-            except (json.JSONDecodeError, KeyError, ValueError, TypeError, AttributeError):
+                when = _parse_time(_record(line).get("published_at"))
+            except (KeyError, ValueError, TypeError, OverflowError):
                 continue
-            latest = when if latest is None or when > latest else latest
+            if when >= EARLIEST:
+                latest = when if latest is None or when > latest else latest
     return latest
 
 
 def post_from_line(source_id: str, default_platform: str, record: dict) -> Post:
-    """Turn one JSONL record into a Post; KeyError/ValueError/TypeError mean a bad line."""
-    text = record["text"]
-    if not isinstance(text, str) or not text.strip():
-        raise ValueError("empty text")
-    meta = {"platform": record.get("platform") or default_platform}
+    """Turn one JSONL record into a Post; ``Unstorable`` (a ValueError) says why it cannot be
+    one. Types are checked by ``sources.base.storable``, which the caller applies."""
+    for key in ("id", "text", "published_at"):
+        if record.get(key) is None:
+            raise Unstorable(f"{key} is missing")
+    platform = record.get("platform") or default_platform
+    if not isinstance(platform, str):
+        raise Unstorable("platform is not text")
+    meta = {"platform": platform}
     for key in ("fictional", "thread", "locality"):
         if key in record:
+            if isinstance(record[key], (dict, list)):
+                raise Unstorable(f"{key} is not a plain value")
             meta[key] = record[key]
+    try:
+        published = _parse_time(record["published_at"])
+    except (ValueError, OverflowError) as exc:
+        raise Unstorable(f"published_at is not an ISO 8601 date-time ({exc})") from None
     return Post(
         source_id=source_id,
-        external_id=str(record["id"]),
-        text=text,
-        published_at=_parse_time(record["published_at"]),
+        external_id=record["id"],
+        text=record["text"],
+        published_at=published,
         url=record.get("url"),
         author_handle=record.get("author"),
         language=record.get("lang"),
@@ -102,10 +136,11 @@ class ReplaySource:
         started = _parse_time(cursor["started_at"]) if "started_at" in cursor else now
         first_time = _parse_time(cursor["first_at"]) if "first_at" in cursor else None
         posts: list[Post] = []
-        skipped = 0
+        rejected: list[str] = []
+        changed: list[str] = []
         more = False
         try:
-            handle = self.path.open(encoding="utf-8")
+            handle = _lines(self.path)
             if self.config.rebase != "none" and "offset_seconds" not in cursor:
                 latest = last_published(self.path)
                 offset = (started - latest) if latest else dt.timedelta(0)
@@ -126,31 +161,44 @@ class ReplaySource:
                     line_no = index + 1
                     continue
                 try:
-                    post = post_from_line(self.id, self.config.platform, json.loads(line))
-                except (json.JSONDecodeError, KeyError, ValueError, TypeError) as exc:
-                    skipped += 1
+                    post, remark = self._post(line, offset, now)
+                except Unstorable as exc:
+                    rejected.append(f"line {index + 1}: {exc}")
                     log.warning("replay %s line %d skipped: %s", self.path.name, index + 1, exc)
                     line_no = index + 1
                     continue
+                in_file = post.published_at - offset  # paced by the file's own clock
                 if first_time is None:
-                    first_time = post.published_at
+                    first_time = in_file
                 if self.config.speed > 0:
-                    due = started + (post.published_at - first_time) / self.config.speed
+                    due = started + (in_file - first_time) / self.config.speed
                     if due > now:
                         break
-                posts.append(replace(post, published_at=post.published_at + offset) if offset else post)
+                if remark:
+                    changed.append(f"line {index + 1}: {remark}")
+                posts.append(post)
                 line_no = index + 1
         cursor = {"line": line_no, "started_at": started.isoformat(), **(
             {"offset_seconds": offset.total_seconds()} if self.config.rebase != "none" else {})}
         if first_time is not None:
             cursor["first_at"] = first_time.isoformat()
-        notes = (f"{skipped} malformed line(s) skipped",) if skipped else ()
+        notes = (listing("line(s) stored with a value changed", changed),) if changed else ()
         return Collection(
             posts=posts,
             state=state.evolve(cursor=json.dumps(cursor)),
             more=more,
             notes=notes,
+            rejected=tuple(rejected),
         )
+
+    def _post(self, line: str, offset: dt.timedelta, now: dt.datetime) -> tuple[Post, str | None]:
+        post = post_from_line(self.id, self.config.platform, _record(line))
+        if offset:
+            try:
+                post = replace(post, published_at=post.published_at + offset)
+            except OverflowError:
+                raise Unstorable(f"published_at {post.published_at.date()} is out of range once rebased") from None
+        return storable(post, now)
 
     def close(self) -> None:
         """Nothing held open between polls."""

@@ -61,7 +61,10 @@ def test_malformed_replay_lines_are_skipped_and_the_rest_kept(tmp_path, store):
     source, config = replay(tmp_path, records)
     report = run(store, source, config)
     assert report.new == 5 and report.error is None
-    assert report.notes == ["2 malformed line(s) skipped"]
+    assert report.rejected == ["line 4: not JSON (Expecting property name enclosed in double quotes: "
+                               "line 1 column 2 (char 1))", "line 5: text is missing"]
+    assert report.notes == ["2 item(s) skipped: " + "; ".join(report.rejected)]
+    assert store.load_state("replay").last_error == report.notes[0]
 
 
 def test_missing_replay_file_is_a_failure_with_backoff(tmp_path, store):

@@ -17,10 +17,10 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, create_engine, event, func, select, update
+from sqlalchemy import Connection, Select, create_engine, event, func, select, union, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError, StatementError
 
 from monitor.errors import StorageError
 from monitor.store.schema import fetch_state, posts
@@ -35,6 +35,16 @@ class IngestResult:
     new: int
     duplicates: int  # same source and id already stored (a re-poll)
     copies: int  # new rows whose exact text was already stored (copy-paste, retweets)
+
+
+def expired_posts(older_than: dt.datetime) -> Select:
+    """Ids of posts past retention: published before the cutoff, or collected before it (a post
+    dated in the future by its source is purged once it has been held the retention period).
+    Two index-friendly halves rather than one OR, which would read every row."""
+    return select(union(
+        select(posts.c.id).where(posts.c.published_at < older_than),
+        select(posts.c.id).where(posts.c.published_at >= older_than, posts.c.collected_at < older_than),
+    ).subquery().c.id)
 
 
 def _describe(exc: SQLAlchemyError) -> str:
@@ -118,10 +128,18 @@ class Store:
     def _insert(self):
         return (postgresql if self.dialect == "postgresql" else sqlite).insert(posts)
 
-    def ingest(self, rows: Sequence[dict], state: FetchState, *,
+    def ingest(self, rows: Sequence[dict], state: FetchState | None, *,
                also: Callable[[Connection], object] | None = None) -> IngestResult:
         """Store new posts and the fetch state that produced them, in one transaction.
-        ``also`` writes what belongs with the posts (a report's sealed contact) in the same one."""
+        ``also`` writes what belongs with the posts (a report's sealed contact) in the same one.
+        Without a state only the posts are written (the collect stage storing a refused batch
+        post by post, the state written last)."""
+        try:
+            return self._ingest(rows, state, also)
+        except StatementError as exc:  # a value the driver cannot bind: one line, like any other
+            raise StorageError(f"database error: {_describe(exc)}") from None
+
+    def _ingest(self, rows, state, also) -> IngestResult:
         new = copies = 0
         with self.transaction() as conn:
             for start in range(0, len(rows), _CHUNK):
@@ -144,7 +162,8 @@ class Store:
                     seen.add(content_hash)
             if also is not None:
                 also(conn)
-            self._write_state(conn, state)
+            if state is not None:
+                self._write_state(conn, state)
         return IngestResult(new=new, duplicates=len(rows) - new, copies=copies)
 
     def count_posts(self, *, source_id: str | None = None, since: dt.datetime | None = None) -> int:
@@ -157,13 +176,14 @@ class Store:
             return conn.scalar(query)
 
     def purge_text(self, older_than: dt.datetime, now: dt.datetime) -> int:
-        """Retention: blank raw text, title, url and author of posts published before the cutoff.
+        """Retention: blank raw text, title, url and author of posts published (or, for a post
+        dated in the future, collected) before the cutoff.
 
         The rows stay, so counts and aggregates over old periods are unchanged.
         """
         stmt = (
             update(posts)
-            .where(posts.c.published_at < older_than, posts.c.text_purged_at.is_(None))
+            .where(posts.c.id.in_(expired_posts(older_than)), posts.c.text_purged_at.is_(None))
             .values(text=None, title=None, url=None, author_pseudonym=None, text_purged_at=now)
         )
         with self.transaction() as conn:
