@@ -61,13 +61,18 @@ def collect_one(service: Service, source_id: str, now: dt.datetime) -> CollectRe
 
 
 def collect_due(service: Service, now: dt.datetime, *, force: bool = False) -> list[CollectReport]:
-    """Poll every enabled source that is due (or all of them with ``force``)."""
+    """Poll every enabled source that is due (or all of them with ``force``); one source's
+    failure, whatever it is, never keeps the next one from being polled."""
     states = service.store.load_states()
     reports = []
     for source_id in service.sources:
         state = states.get(source_id)
         if force or state is None or is_due(state, now):
-            reports.append(collect_one(service, source_id, now))
+            try:
+                reports.append(collect_one(service, source_id, now))
+            except Exception as exc:  # noqa: BLE001 - source boundary, as in the scheduler's _poll
+                log.exception("collector crashed", extra={"fields": {"source": source_id}})
+                reports.append(CollectReport(source_id, error=f"{type(exc).__name__}: {exc}"))
     return reports
 
 

@@ -164,6 +164,8 @@ def _kind(value: Any) -> str:
         return "true/false"
     if isinstance(value, (int, float)):
         return "a number"
+    if isinstance(value, str):
+        return "text"
     return {dict: "an object", list: "a list", tuple: "a list"}.get(type(value), f"a {type(value).__name__}")
 
 

@@ -9,13 +9,14 @@ import random
 import pytest
 
 from conftest import sample_records, utc
-from monitor.collect import backoff_delay, collect_source, is_due
+from monitor.collect import backoff_delay, collect_source, is_due, post_row
 from monitor.errors import SourceError
 from monitor.pipeline import collect_due, run_once
 from monitor.privacy import Pseudonymiser
 from monitor.service import Service
 from monitor.settings import load_settings
-from sources.base import Collection, FetchState
+from monitor.store import Store
+from sources.base import Collection, FetchState, Post, Unstorable, storable
 from sources.http import HttpPolicy
 from sources.replay import ReplayConfig, ReplaySource
 
@@ -224,3 +225,137 @@ def test_rebase_days_keeps_each_posts_time_of_day(tmp_path, store):
         times = sorted(conn.scalars(sa.select(posts.c.published_at)))
     # 7 days 19 h 10 min after the last post: shifted by 7 whole days, times of day kept
     assert times == [utc(2026, 11, 23, 8, 0) + dt.timedelta(minutes=10 * i) for i in range(4)]
+
+
+# -- the ingest boundary -----------------------------------------------------------------------
+
+def post(external_id="a", text="a post about #Workington", **fields) -> Post:
+    return Post(**({"source_id": "s", "external_id": external_id, "text": text,
+                    "published_at": utc(2026, 11, 20, 12)} | fields))
+
+
+def test_storable_repairs_what_it_can_and_says_when_it_moved_a_time():
+    long_id = "x" * 600
+    kept, remark = storable(post(external_id=42, text="caf\ud800 \x00ok", author_handle=7, language="5",
+                                 title=3.5, published_at=dt.datetime(2026, 11, 20, 12)), NOW)
+    assert (kept.external_id, kept.text, kept.author_handle, kept.language, kept.title) == \
+        ("42", "caf\ufffd ok", "7", None, "3.5")
+    assert kept.published_at == utc(2026, 11, 20, 12) and remark is None  # naive is read as UTC
+    assert storable(post(external_id=long_id), NOW)[0].external_id.startswith("sha256:")
+    ahead, remark = storable(post(published_at=utc(2099, 1, 1)), NOW)
+    assert ahead.published_at == NOW
+    assert remark == "published_at 2099-01-01 is more than a day ahead: stored as collected"
+    assert storable(post(published_at=NOW + dt.timedelta(hours=23)), NOW)[1] is None  # clock skew
+
+
+@pytest.mark.parametrize(("fields", "reason"), [
+    ({"published_at": dt.datetime(1, 1, 1, tzinfo=dt.timezone.utc)}, "published_at 0001-01-01 is before 2000"),
+    ({"published_at": "2026-11-20"}, "published_at is text, not a date-time"),
+    ({"url": {}}, "url is an object, not text"),
+    ({"text": " \x00 "}, "text is empty"),
+    ({"external_id": ["a"]}, "id is a list, not text"),
+    ({"author_handle": True}, "author is true/false, not text"),
+])
+def test_storable_refuses_what_cannot_be_a_post_naming_the_field(fields, reason):
+    with pytest.raises(Unstorable, match=f"^{reason}"):
+        storable(post(**fields), NOW)
+
+
+class ListSource:
+    """A collector that hands over given batches (or raises given errors), one per poll."""
+
+    kind = "test"
+
+    def __init__(self, source_id, *batches):
+        self.id = source_id
+        self.batches = list(batches)
+
+    def collect(self, state, now):
+        batch = self.batches.pop(0)
+        if isinstance(batch, Exception):
+            raise batch
+        return Collection(posts=batch, state=state.evolve(cursor=str(len(self.batches))))
+
+    def close(self):
+        pass
+
+
+def test_posts_that_cannot_be_stored_are_named_and_the_rest_of_the_batch_kept(store):
+    config = ReplayConfig(id="s", kind="replay", path="x.jsonl")
+    batch = [post("a"), post("b", published_at=utc(1, 1, 1)), post("c", url={}), post("d"),
+             post("e", published_at=utc(2099, 1, 1))]
+    report = run(store, ListSource("s", batch), config)
+    assert (report.new, report.error) == (3, None)
+    assert report.rejected == ["id 'b': published_at 0001-01-01 is before 2000", "id 'c': url is an object, not text"]
+    assert report.notes == ["2 item(s) skipped: " + "; ".join(report.rejected),
+                            "1 post(s) stored with a value changed: id 'e': published_at 2099-01-01 is more "
+                            "than a day ahead: stored as collected"]
+    state = store.load_state("s")
+    assert (state.status, state.consecutive_failures, state.last_error) == ("ok", 0, report.notes[0])
+    # The note stays for a day after a poll that skips nothing, then goes.
+    run(store, ListSource("s", [post("f")]), config, now=NOW + dt.timedelta(hours=1))
+    assert store.load_state("s").last_error == report.notes[0]
+    run(store, ListSource("s", [post("g")]), config, now=NOW + dt.timedelta(days=2))
+    assert store.load_state("s").last_error is None
+
+
+def test_a_crashing_collector_is_its_sources_recorded_error_and_the_next_source_still_runs(config_path):
+    (config_path.parent / "sources.yaml").write_text(
+        "sources:\n  - {id: broken, kind: replay, path: posts.jsonl}\n"
+        "  - {id: replay-test, kind: replay, path: posts.jsonl}\n")
+    service = Service.open(load_settings(config_path))
+    try:
+        service.sources["broken"] = ListSource("broken", RuntimeError("parser bug"))
+        reports = collect_due(service, NOW)
+        assert [r.source_id for r in reports] == ["broken", "replay-test"]
+        assert reports[0].error == "collector crashed: RuntimeError: parser bug"
+        assert reports[1].new == 5
+        state = service.store.load_state("broken")
+        assert (state.status, state.consecutive_failures, state.last_error_at) == ("failing", 1, NOW)
+        assert state.last_error == "collector crashed: RuntimeError: parser bug"
+    finally:
+        service.close()
+
+
+def test_a_post_the_database_refuses_is_skipped_not_retried_for_ever(tmp_path):
+    store = Store.open(f"sqlite:///{tmp_path / 'refusing.db'}")
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TRIGGER refuse BEFORE INSERT ON posts WHEN NEW.text = 'refused' "
+                             "BEGIN SELECT RAISE(ABORT, 'refused by the database'); END")
+    config = ReplayConfig(id="s", kind="replay", path="x.jsonl")
+    report = run(store, ListSource("s", [post("a"), post("b", text="refused"), post("c")]), config)
+    assert (report.new, report.error) == (2, None)
+    assert report.rejected == ["id 'b': database error: refused by the database"]
+    assert store.load_state("s").cursor == "0"  # the batch is done: the next poll moves on
+    store.close()
+
+
+def test_a_database_that_refuses_every_write_loses_nothing(tmp_path):
+    store = Store.open(f"sqlite:///{tmp_path / 'full.db'}")
+    with store.engine.begin() as conn:
+        for table in ("posts", "fetch_state"):
+            conn.exec_driver_sql(f"CREATE TRIGGER full_{table} BEFORE INSERT ON {table} "
+                                 "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END")
+    source, config = replay(tmp_path, sample_records(3))
+    report = run(store, source, config)
+    assert report.error.startswith("database error: disk full:") and report.rejected == []
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql("DROP TRIGGER full_posts")
+        conn.exec_driver_sql("DROP TRIGGER full_fetch_state")
+    assert run(store, source, config, now=NOW + dt.timedelta(hours=1)).new == 3
+    store.close()
+
+
+def test_a_post_dated_in_the_future_is_purged_once_held_for_the_retention_period(store):
+    old = dict(post_row(post("future", published_at=utc(2099, 1, 1)), platform="x", keep_author=False,
+                        pseudonymiser=PSEUDO, now=NOW - dt.timedelta(days=40)))
+    fresh = post_row(post("fresh"), platform="x", keep_author=False, pseudonymiser=PSEUDO, now=NOW)
+    store.ingest([old, fresh], FetchState("s"))
+    assert store.purge_text(NOW - dt.timedelta(days=28), NOW) == 1
+    import sqlalchemy as sa
+
+    from monitor.store.schema import posts
+
+    with store.engine.connect() as conn:
+        texts = dict(conn.execute(sa.select(posts.c.external_id, posts.c.text)).all())
+    assert texts == {"future": None, "fresh": "a post about #Workington"}
