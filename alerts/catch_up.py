@@ -20,12 +20,13 @@ full lifecycle and dispatch at each step, as if it had been running:
   scoring and aggregation have caught up. A post waiting longer than ``STUCK_AFTER`` is stuck,
   not late: its hour is evaluated without it, and the stage logs that it did so;
 * when aggregation changes an hour the stage has already stepped past (late posts: a collector
-  back from an outage, a backfill), the watermark goes back to the start of that hour and the
-  hours from there are replayed. Aggregation stamps a window row with the time its counts last
-  changed (``computed_at``); the stage remembers the aggregation run it last read, so each
-  change is found once. An alert evaluated after a step's instant is left as it is at that step
-  (``alerts.lifecycle.apply``), so a replay adds what the earlier evaluation could not see and
-  never re-announces or resolves what was already decided;
+  back from an outage, a backfill), or the amplification stage stores a burst in one, the
+  watermark goes back to the start of that hour and the hours from there are replayed.
+  Aggregation stamps a window row with the time its counts last changed (``computed_at``), the
+  amplification stage a burst with ``detected_at``; the stage saves the runs of both it last
+  read with its watermark, so each change is found once. An alert evaluated after a step's
+  instant is left as it is at that step (``alerts.lifecycle.apply``), so a replay adds what the
+  earlier evaluation could not see and never re-announces or resolves what was decided;
 * ``source_health`` rules are held (neither evaluated nor resolved) during catch-up: a
   source's past health is not recorded, only its present;
 * dispatch runs at each step and again once its longest ``group_wait`` has passed, so an alert
@@ -38,13 +39,14 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 
 from monitor.aggregate import STAGE as AGGREGATION
-from monitor.store.schema import locality_windows, post_scores, posts
+from monitor.amplification import STAGE as AMPLIFICATION
+from monitor.store.schema import amplification_bursts, locality_windows, post_scores, posts
 from monitor.store.stage_state import progress, save_watermark, watermark
 
 log = logging.getLogger("tension.alerts")
@@ -91,12 +93,27 @@ def oldest_hour(conn: sa.Connection) -> dt.datetime | None:
                        .where(locality_windows.c.window == "hour"))
 
 
-def changed_hour(conn: sa.Connection, seen: dt.datetime, aggregated: dt.datetime,
-                 since: dt.datetime) -> dt.datetime | None:
-    """The earliest hour (from ``since``) whose counts aggregation changed after ``seen``."""
-    t = locality_windows.c
-    return conn.scalar(sa.select(sa.func.min(t.start)).where(
-        t.window == "hour", t.start >= since, t.computed_at > seen, t.computed_at <= aggregated))
+def changed_hour(conn: sa.Connection, seen: Mapping[str, str | None],
+                 read: Mapping[str, dt.datetime | None], since: dt.datetime) -> dt.datetime | None:
+    """The earliest hour (from ``since``) whose counts aggregation changed, or in which the
+    amplification stage stored or extended a burst, after the runs the stage last read
+    (``seen``: a stage missing there is skipped, one seen before it ever ran counts whole)."""
+    hours = []
+    for stage, table, stamp, hour in (
+            (AGGREGATION, locality_windows, locality_windows.c.computed_at, locality_windows.c.start),
+            (AMPLIFICATION, amplification_bursts, amplification_bursts.c.detected_at,
+             amplification_bursts.c.started_at)):
+        if stage not in seen or read.get(stage) is None:
+            continue
+        query = sa.select(sa.func.min(hour)).where(hour >= since, stamp <= read[stage])
+        if seen[stage]:
+            query = query.where(stamp > dt.datetime.fromisoformat(seen[stage]))
+        if table is locality_windows:
+            query = query.where(locality_windows.c.window == "hour")
+        found = conn.scalar(query)
+        if found is not None:
+            hours.append(_hour(found))
+    return min(hours, default=None)
 
 
 @dataclass(frozen=True)
@@ -135,33 +152,32 @@ class CatchUp:
 
     steps: int
     until: dt.datetime | None  # None: nothing aggregated yet, so no watermark
-    aggregated: dt.datetime | None  # the aggregation run read (saved with the watermark)
+    read: Mapping[str, dt.datetime | None]  # the runs of the stages it reads (saved with it)
     rewound_to: dt.datetime | None = None
 
     def mark(self) -> dict:
-        return {"aggregated": self.aggregated.isoformat() if self.aggregated else None}
+        return {stage: at.isoformat() if at else None for stage, at in self.read.items()}
 
 
 def plan(conn: sa.Connection, now: dt.datetime,
          limit: dt.timedelta) -> tuple[list[dt.datetime], CatchUp, Waiting]:
     """The steps to run now. A watermark that goes back (to an hour it has passed that changed,
-    or that has posts still to count) is saved here, with the aggregation run it was read from."""
-    last, detail = progress(conn, STAGE)
-    aggregated = watermark(conn, AGGREGATION)
+    or that has posts still to count) is saved here, with the stage runs it was read from."""
+    last, seen = progress(conn, STAGE)
+    read = {stage: watermark(conn, stage) for stage in (AGGREGATION, AMPLIFICATION)}
     if limit <= dt.timedelta(0):
-        return [], CatchUp(0, now, aggregated), Waiting(None, None, 0)
+        return [], CatchUp(0, now, read), Waiting(None, None, 0)
     start = last if last is not None else oldest_hour(conn)
     if start is None:
-        return [], CatchUp(0, None, aggregated), Waiting(None, None, 0)
+        return [], CatchUp(0, None, read), Waiting(None, None, 0)
     floor = _hour(now - limit)
-    held = waiting(conn, floor, now, aggregated)
-    seen = detail.get("aggregated")
+    held = waiting(conn, floor, now, read[AGGREGATION])
     back = [held.hour]
-    if last is not None and seen and aggregated is not None:
-        back.append(changed_hour(conn, dt.datetime.fromisoformat(seen), aggregated, floor))
+    if last is not None:
+        back.append(changed_hour(conn, seen, read, floor))
     passed = [hour for hour in back if hour is not None and last is not None
               and hour + STEP - _BEFORE <= last]
-    result = CatchUp(0, now if held.hour is None else min(now, held.hour), aggregated,
+    result = CatchUp(0, now if held.hour is None else min(now, held.hour), read,
                      min(passed) if passed else None)
     if result.rewound_to is not None:
         start = result.rewound_to
@@ -189,5 +205,5 @@ def catch_up(store, now: dt.datetime, limit: dt.timedelta, *,
         dispatch_at(at)
         dispatch_at(min(at + group_wait + dt.timedelta(seconds=1), now))
         with store.transaction() as conn:
-            save_watermark(conn, STAGE, at, catch_up=True, **result.mark())
+            save_watermark(conn, STAGE, at, **result.mark())
     return result

@@ -9,7 +9,9 @@ The last test runs the whole pipeline (replay source, models, webhook on loopbac
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import json
 import logging
 
 import sqlalchemy as sa
@@ -18,9 +20,11 @@ from hypothesis import strategies as st
 
 from alerts.catch_up import STUCK_AFTER, steps
 from alerts.dispatch import dispatch
+from alerts.rules import RuleFile
 from alerts.lifecycle import evaluate_alerts
 from conftest import utc
 from monitor.aggregate import aggregate
+from monitor.amplification import detect
 from monitor.store.schema import (
     alert_events,
     locality_windows,
@@ -35,6 +39,7 @@ from test_catch_up import history, service
 START = utc(2026, 11, 16)  # a Monday
 HOUR = dt.timedelta(hours=1)
 MINUTE = dt.timedelta(minutes=1)
+DAY = dt.timedelta(days=1)
 BEFORE = dt.timedelta(microseconds=1)
 
 
@@ -45,14 +50,14 @@ class Feed:
         self.store, self.next_id = store, 1
 
     def hour(self, hour: int, n: int, *, hate: bool = False, collected_at: dt.datetime,
-             scored_at: dt.datetime | None) -> list[int]:
+             scored_at: dt.datetime | None, text: str = "fictional", authors: int = 7) -> list[int]:
         ids = list(range(self.next_id, self.next_id + n))
         self.next_id += n
         at = START + hour * HOUR
         with self.store.transaction() as conn:
             conn.execute(sa.insert(posts), [{
                 "id": i, "source_id": "test", "external_id": str(i), "platform": "x",
-                "author_pseudonym": f"a{i % 7}", "text": "fictional", "content_hash": f"h{i}",
+                "author_pseudonym": f"a{i % authors}", "text": text, "content_hash": f"h{i}",
                 "published_at": at + k * dt.timedelta(minutes=59) / n, "collected_at": collected_at,
                 "meta": {}} for k, i in enumerate(ids)])
             conn.execute(sa.insert(post_localities), [
@@ -211,6 +216,32 @@ def test_recount_keeps_the_time_of_rows_whose_counts_did_not_change(store, confi
     assert ran == START + 5 * HOUR
 
 
+
+def test_a_burst_found_in_late_posts_fires_in_its_own_hours(store, config_path):
+    """The amplification stage finds a copy-paste burst among posts collected late, after the
+    alert stage has evaluated their (recounted) hours again: the stage goes back once more."""
+    svc = service(store, config_path)
+    svc.settings = dataclasses.replace(svc.settings, rules=RuleFile.model_validate({"rules": [
+        {"id": "copies", "kind": "amplification", "summary": "copies", "within": "6h"}]}))
+    feed = Feed(store)
+    now = START + 12 * HOUR + 5 * MINUTE
+    for hour in range(12):
+        feed.hour(hour, 3, collected_at=START + hour * HOUR, scored_at=START + hour * HOUR)
+    aggregate(svc, now)
+    detect(store, svc.settings.main.amplification, now)
+    evaluate_alerts(svc, now)
+
+    late = now + 20 * MINUTE  # twelve accounts, one message, at 03:00-04:00
+    feed.hour(3, 12, collected_at=late, scored_at=late, authors=12,
+              text="Everyone down to the harbour tonight, bring your mates and share this")
+    aggregate(svc, late)
+    evaluate_alerts(svc, late + MINUTE)  # the recount: no burst stored yet
+    assert history(store) == []
+    assert detect(store, svc.settings.main.amplification, late + 2 * MINUTE) == 1
+    evaluate_alerts(svc, late + 3 * MINUTE)
+    assert history(store) == [(at_hour_end(3), None, "firing"), (at_hour_end(9), "firing", "resolved")]
+
+
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(last=st.integers(0, 400), now=st.integers(0, 500), until=st.none() | st.integers(0, 500),
        limit=st.integers(0, 300))
@@ -224,3 +255,103 @@ def test_steps_never_reach_an_hour_still_waiting(last, now, until, limit):
         assert last_at < at <= now_at and at >= now_at - limit * HOUR / 10
         assert (at + BEFORE).minute == 0 and (at + BEFORE).second == 0 and (at + BEFORE).microsecond == 0
         assert until_at is None or at + BEFORE <= until_at  # the hour ended before the wait began
+
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                   HealthCheck.function_scoped_fixture])
+@given(on_time=st.lists(st.tuples(st.integers(0, 47), st.integers(1, 4)), min_size=1, max_size=12),
+       late=st.lists(st.tuples(st.integers(0, 47), st.integers(1, 4), st.booleans()), min_size=1, max_size=6))
+def test_the_earliest_changed_hour_is_the_earliest_late_post(tmp_path_factory, config_path, on_time, late):
+    """Whatever hours the late posts land in, aggregation marks exactly the hours they changed,
+    and the alert stage's query finds the earliest of them."""
+    from alerts.catch_up import changed_hour
+    from monitor.store import Store
+
+    store = Store.open(f"sqlite:///{tmp_path_factory.mktemp('stamps') / 'tension.db'}")
+    try:
+        svc, feed = service(store, config_path), Feed(store)
+        first, second = START + 3 * DAY, START + 3 * DAY + HOUR
+        for hour, n in on_time:
+            feed.hour(hour, n, collected_at=START, scored_at=START + hour * HOUR)
+        aggregate(svc, first)
+        before = stamps(store)
+        for hour, n, hate in late:
+            feed.hour(hour, n, hate=hate, collected_at=second, scored_at=second)
+        aggregate(svc, second)
+        after = stamps(store)
+        with store.transaction() as conn:
+            found = changed_hour(conn, {"aggregate": first.isoformat()}, {"aggregate": second}, START)
+    finally:
+        store.close()
+    touched = {START + hour * HOUR for hour, _, _ in late}
+    assert {at for at, stamp in after.items() if stamp == second} == touched
+    assert all(after[at] == stamp for at, stamp in before.items() if at not in touched)
+    assert found == min(touched)
+
+
+def stamps(store) -> dict[dt.datetime, dt.datetime]:
+    with store.transaction() as conn:
+        return {r.start: r.computed_at for r in conn.execute(sa.select(locality_windows).where(
+            locality_windows.c.window == "hour", locality_windows.c.locality_id == "workington"))}
+
+
+SURGE = """\
+rules:
+  - {id: surge, kind: anomaly, summary: Far more posts about the place than usual, metric: posts,
+     window: hour, baseline: ewma, history: 7d, min_count: 15, for: 1h, localities: [workington]}
+"""
+ALERTING = """\
+receivers:
+  - {name: officers, urls_from_env: TENSION_RECEIVER_LATE_HOOK, body_format: text}
+route: {receiver: officers, group_by: [alertname, locality], group_wait: 30s}
+"""
+
+
+def records(hours, per_hour) -> list[str]:
+    """Fictional posts about Workington, ``per_hour(hour)`` of them in each hour."""
+    out = []
+    for hour in hours:
+        n = per_hour(hour)
+        for k in range(n):
+            at = START + hour * HOUR + k * dt.timedelta(minutes=59) / n
+            out.append(json.dumps({
+                "id": f"h{hour}-{k}", "published_at": at.isoformat().replace("+00:00", "Z"),
+                "platform": "facebook", "author": f"@fictional_{hour}_{k}", "lang": "en",
+                "text": f"Post {k} of hour {hour}: road closed again near the harbour in #Workington",
+                "fictional": True}))
+    return out
+
+
+def test_a_source_back_from_an_outage_fires_the_surge_in_its_hours_once(config_path, monkeypatch, httpserver):
+    """The whole pipeline (replay source, models, aggregation, alerts, dispatch, delivery to a
+    webhook on loopback). Hours 36-41 are missing when the service first runs at 48:05; the
+    collector then delivers them, with a surge at 37:00-40:00, and the surge alert fires and
+    resolves at its real times and is announced once."""
+    from monitor.pipeline import run_once
+    from monitor.service import Service
+    from monitor.settings import load_settings
+
+    root = config_path.parent
+    (root / "rules.yaml").write_text(SURGE)
+    (root / "alerting.yaml").write_text(ALERTING)
+    monkeypatch.setenv("TENSION_RECEIVER_LATE_HOOK", f"json://{httpserver.host}:{httpserver.port}/hook")
+    httpserver.expect_request("/hook", method="POST").respond_with_data("ok")
+    quiet = lambda hour: 1 + hour % 3  # noqa: E731 - one to three posts an hour
+    (root / "posts.jsonl").write_text("\n".join(records([*range(36), *range(42, 48)], quiet)) + "\n")
+    service = Service.open(load_settings(config_path))
+    first = START + 48 * HOUR + 5 * MINUTE
+    try:
+        assert run_once(service, first)
+        assert history(service.store) == [] and httpserver.log == []
+        with (root / "posts.jsonl").open("a") as handle:  # back from the outage
+            handle.write("\n".join(records(range(36, 42), lambda h: 20 if 37 <= h <= 40 else quiet(h))) + "\n")
+        for minutes in (20, 21, 40):
+            assert run_once(service, first + minutes * MINUTE)
+        episodes = history(service.store)
+    finally:
+        service.close()
+    assert episodes == [(at_hour_end(37), None, "pending"), (at_hour_end(38), "pending", "firing"),
+                        (at_hour_end(41), "firing", "resolved")]
+    sent = [json.loads(request.get_data())["title"] for request, _ in httpserver.log]
+    assert len(sent) == 2 and "Far more posts" in sent[0] and sent[1].startswith("Resolved")
