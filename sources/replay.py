@@ -31,7 +31,7 @@ from typing import Literal
 from pydantic import Field
 
 from monitor.errors import SourceError
-from sources.base import EARLIEST, Collection, FetchState, Post, Unstorable, listing, storable
+from sources.base import EARLIEST, FUTURE_SLACK, Collection, FetchState, Post, Unstorable, listing, storable
 from sources.config import SourceConfig
 
 log = logging.getLogger(__name__)
@@ -51,8 +51,6 @@ class ReplayConfig(SourceConfig):
 
 
 def _parse_time(value: str) -> dt.datetime:
-    if not isinstance(value, str):
-        raise Unstorable(f"published_at is {'missing' if value is None else 'not text'}")
     parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=dt.timezone.utc)
@@ -76,18 +74,23 @@ def _record(line: str) -> dict:
     return record
 
 
-def last_published(path: Path) -> dt.datetime | None:
-    """The latest published time in the file (bad lines are ignored here and skipped later)."""
-    latest = None
+def last_published(path: Path, started: dt.datetime) -> dt.datetime | None:
+    """The latest published time in the file (bad lines are ignored here and skipped later).
+    A time before 2000, or more than a day after ``started`` while the file has others, is a
+    broken line, not the end of the file: a 9999 date would shift every other post out of range."""
+    latest = latest_sane = None
     with _lines(path) as handle:
         for line in handle:
             try:
                 when = _parse_time(_record(line).get("published_at"))
-            except (KeyError, ValueError, TypeError, OverflowError):
+            except (KeyError, ValueError, TypeError, AttributeError, OverflowError):
                 continue
-            if when >= EARLIEST:
-                latest = when if latest is None or when > latest else latest
-    return latest
+            if when < EARLIEST:
+                continue
+            latest = max(latest or when, when)
+            if when <= started + FUTURE_SLACK:
+                latest_sane = max(latest_sane or when, when)
+    return latest_sane or latest
 
 
 def post_from_line(source_id: str, default_platform: str, record: dict) -> Post:
@@ -105,6 +108,8 @@ def post_from_line(source_id: str, default_platform: str, record: dict) -> Post:
             if isinstance(record[key], (dict, list)):
                 raise Unstorable(f"{key} is not a plain value")
             meta[key] = record[key]
+    if not isinstance(record["published_at"], str):
+        raise Unstorable("published_at is not ISO 8601 text")
     try:
         published = _parse_time(record["published_at"])
     except (ValueError, OverflowError) as exc:
@@ -142,7 +147,7 @@ class ReplaySource:
         try:
             handle = _lines(self.path)
             if self.config.rebase != "none" and "offset_seconds" not in cursor:
-                latest = last_published(self.path)
+                latest = last_published(self.path, started)
                 offset = (started - latest) if latest else dt.timedelta(0)
                 if self.config.rebase == "days":
                     offset = dt.timedelta(days=offset // dt.timedelta(days=1))

@@ -359,3 +359,19 @@ def test_a_post_dated_in_the_future_is_purged_once_held_for_the_retention_period
     with store.engine.connect() as conn:
         texts = dict(conn.execute(sa.select(posts.c.external_id, posts.c.text)).all())
     assert texts == {"future": None, "fresh": "a post about #Workington"}
+
+
+def test_a_far_future_line_does_not_become_the_end_of_a_rebased_file(tmp_path, store):
+    import sqlalchemy as sa
+
+    from monitor.store.schema import posts
+
+    broken = {"id": "broken", "text": "a broken clock", "published_at": "2099-01-01T00:00:00Z"}
+    source, config = replay(tmp_path, sample_records(2) + [broken], rebase="now")
+    report = run(store, source, config, now=NOW)
+    assert report.new == 3 and report.rejected == []
+    assert report.notes == ["1 line(s) stored with a value changed: line 3: published_at 2099-01-09 is more "
+                            "than a day ahead: stored as collected"]
+    with store.engine.connect() as conn:
+        times = dict(conn.execute(sa.select(posts.c.external_id, posts.c.published_at)).all())
+    assert times == {"p0": NOW - dt.timedelta(minutes=10), "p1": NOW, "broken": NOW}

@@ -284,3 +284,43 @@ def test_a_latin1_byte_in_a_comment_names_file_line_and_the_fix(config_path):
     error = one_line_error_for(config_path)
     assert error == (f"{sources}: line 1, byte 6: not valid UTF-8 "
                      "(hint: save the file as UTF-8)")
+
+
+# -- through every stage ------------------------------------------------------------------------
+
+WHEN = "2026-11-23T10:00:00Z"
+HOSTILE_FILE = [
+    (encoded(record("kept-surrogate", "Roadworks on Vulcan Park \ud83d again", dt.datetime(2026, 11, 23, 9, tzinfo=dt.timezone.utc))), True),
+    (b'{"id": "kept-latin1", "text": "caf\xe9 on Pow Street is shut", "published_at": "' + WHEN.encode() + b'"}', True),
+    (encoded({"id": 7, "text": "numeric id \u0000 and author", "published_at": WHEN, "author": 99, "lang": 5}), True),
+    (encoded({"id": "kept-future", "text": "dated 2099 by a broken clock", "published_at": "2099-01-01T00:00:00Z"}), True),
+    (encoded({"id": "year-one", "text": "dated year one", "published_at": "0001-01-01T00:00:00Z"}), False),
+    (encoded({"id": "url-object", "text": "a url that is an object", "published_at": WHEN, "url": {}}), False),
+    (encoded({"id": "number-time", "text": "a number for a time", "published_at": 1700000000}), False),
+    (b"\xff\xfe not even text", False),
+    (encoded({"id": "kept-surrogate", "text": "the same id again", "published_at": WHEN}), True),
+]
+
+
+def test_a_hostile_file_goes_through_every_stage_and_each_valid_post_is_scored_once(tmp_path, monkeypatch):
+    for name in ("TENSION_DATABASE_URL", "TENSION_DATA_DIR", "TENSION_PSEUDONYM_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    from monitor.pipeline import run_once
+    from monitor.store.schema import post_scores
+
+    main = two_replay_sources(tmp_path, [Line(raw, None) for raw, _ in HOSTILE_FILE])
+    service = Service.open(load_settings(main))
+    try:
+        assert run_once(service, NOW)  # no stage failed
+        with service.store.engine.connect() as conn:
+            rows = conn.execute(sa.select(posts.c.external_id, posts.c.published_at, post_scores.c.status)
+                                .join(post_scores, post_scores.c.post_id == posts.c.id)
+                                .where(posts.c.source_id == "hostile")).all()
+        state = service.store.load_state("hostile")
+    finally:
+        service.close()
+    assert sorted(r.external_id for r in rows) == ["7", "kept-future", "kept-latin1", "kept-surrogate"]
+    assert {r.external_id: r.published_at for r in rows}["kept-future"] == NOW
+    assert state.last_error.startswith("4 item(s) skipped: line 5: published_at 0001-01-01 is before 2000; "
+                                       "line 6: url is an object, not text; line 7: published_at is not ISO 8601 text; "
+                                       "line 8: not JSON")
