@@ -34,7 +34,8 @@ def amplification(rule, ev: Evaluation) -> list[Candidate]:
     for row in rows:
         place = _top_place(ev, row["localities"])
         minutes = max(1, round((row["ended_at"] - row["started_at"]).total_seconds() / 60))
-        platforms = ", ".join(f"{clean_excerpt(p, 40)} {n}" for p, n in list((row["platforms"] or {}).items())[:3])
+        platforms = ", ".join(f"{clean_excerpt(p, 40) or 'unnamed'} {n}"
+                              for p, n in list((row["platforms"] or {}).items())[:3])
         text = (f"{row['posts']} near-identical posts from {row['authors']} different accounts in "
                 f"{minutes} min from {row['started_at'].astimezone(ev.tz):%a %d %b %H:%M}"
                 f" ({row['new_authors']} of them first seen in the day before; {platforms}). "
