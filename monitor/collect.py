@@ -189,7 +189,7 @@ def _store_batch(store: Store, collection: Collection, config, pseudonymiser, no
     if contacts:
         vault = contact_vault()
         also = lambda conn: seal_contacts(conn, vault, config.id, contacts, now)  # noqa: E731
-    # Skipped items stay visible (sources list, dashboard) until a run skips none.
+    # Skipped items are the source's last error (sources list, dashboard), kept for a day.
     known = len(rejected)
     state = _with_skips(state, report.rejected + rejected, now)
     result = _ingest(store, rows, state, previous, also, rejected)

@@ -98,8 +98,6 @@ ID_MAX = 512  # posts.external_id
 LANGUAGE_MAX = 16  # posts.language
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*$")
-
-
 # How many items a note names before "and N more".
 NAMED_IN_NOTE = 5
 
@@ -208,13 +206,14 @@ def _published(value: Any, now: datetime) -> tuple[datetime, str | None]:
 def _point(geo: Any) -> tuple[float, float] | None:
     try:
         lat, lon = (float(v) for v in geo)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
     return (lat, lon) if -90 <= lat <= 90 and -180 <= lon <= 180 else None
 
 
 def _plain_json(value: Any, depth: int = 0) -> Any:
-    """Strings cleaned, keys as text, non-finite numbers and what JSON cannot hold as text."""
+    """Meta as plain JSON: strings cleaned, keys as text, non-finite or over-64-bit numbers
+    dropped, dates as ISO text, anything else as its text."""
     if depth > 20:
         return None
     if isinstance(value, str):
