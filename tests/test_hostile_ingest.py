@@ -294,16 +294,17 @@ def test_a_latin1_byte_in_a_comment_names_file_line_and_the_fix(config_path):
 # -- through every stage ------------------------------------------------------------------------
 
 WHEN = "2026-11-23T10:00:00Z"
-HOSTILE_FILE = [
-    (encoded(record("kept-surrogate", "Roadworks on Vulcan Park \ud83d again", dt.datetime(2026, 11, 23, 9, tzinfo=dt.timezone.utc))), True),
-    (b'{"id": "kept-latin1", "text": "caf\xe9 on Pow Street is shut", "published_at": "' + WHEN.encode() + b'"}', True),
-    (encoded({"id": 7, "text": "numeric id \u0000 and author", "published_at": WHEN, "author": 99, "lang": 5}), True),
-    (encoded({"id": "kept-future", "text": "dated 2099 by a broken clock", "published_at": "2099-01-01T00:00:00Z"}), True),
-    (encoded({"id": "year-one", "text": "dated year one", "published_at": "0001-01-01T00:00:00Z"}), False),
-    (encoded({"id": "url-object", "text": "a url that is an object", "published_at": WHEN, "url": {}}), False),
-    (encoded({"id": "number-time", "text": "a number for a time", "published_at": 1700000000}), False),
-    (b"\xff\xfe not even text", False),
-    (encoded({"id": "kept-surrogate", "text": "the same id again", "published_at": WHEN}), True),
+HOSTILE_FILE = [  # lines 1-4 and 9 are kept (9 as a duplicate), 5-8 skipped
+    encoded(record("kept-surrogate", "Roadworks on Vulcan Park \ud83d again",
+                   dt.datetime(2026, 11, 23, 9, tzinfo=dt.timezone.utc))),
+    b'{"id": "kept-latin1", "text": "caf\xe9 on Pow Street is shut", "published_at": "' + WHEN.encode() + b'"}',
+    encoded({"id": 7, "text": "numeric id \u0000 and author", "published_at": WHEN, "author": 99, "lang": 5}),
+    encoded({"id": "kept-future", "text": "dated 2099 by a broken clock", "published_at": "2099-01-01T00:00:00Z"}),
+    encoded({"id": "year-one", "text": "dated year one", "published_at": "0001-01-01T00:00:00Z"}),
+    encoded({"id": "url-object", "text": "a url that is an object", "published_at": WHEN, "url": {}}),
+    encoded({"id": "number-time", "text": "a number for a time", "published_at": 1700000000}),
+    b"\xff\xfe not even text",
+    encoded({"id": "kept-surrogate", "text": "the same id again", "published_at": WHEN}),
 ]
 
 
@@ -313,7 +314,7 @@ def test_a_hostile_file_goes_through_every_stage_and_each_valid_post_is_scored_o
     from monitor.pipeline import run_once
     from monitor.store.schema import post_scores
 
-    main = two_replay_sources(tmp_path, [Line(raw, None) for raw, _ in HOSTILE_FILE])
+    main = two_replay_sources(tmp_path, [Line(raw, None) for raw in HOSTILE_FILE])
     service = Service.open(load_settings(main))
     try:
         assert run_once(service, NOW)  # no stage failed
