@@ -77,7 +77,8 @@ def triage(request: Request, user: User, locality: str | None) -> tuple[list[dic
     for row in rows:
         meta = row["meta"] or {}
         row["text"] = clean_excerpt(row["text"], MAX_TEXT) if row["text"] is not None else None
-        row["category"] = CATEGORIES.get(meta.get("category"), meta.get("category") or "-")
+        row["title"] = clean_excerpt(row["title"], 120) or None  # a mailed report's subject line
+        row["category"] = CATEGORIES.get(meta.get("category")) or clean_excerpt(meta.get("category"), 40) or "-"
         row["channel"] = meta.get("channel")
         row["places"] = [names.get(p, p) for p in sorted(places[row["id"]])]
         row["verdicts"] = verdicts[row["id"]]
