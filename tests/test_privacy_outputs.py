@@ -154,8 +154,8 @@ def test_alert_messages_email_webhook_and_teams_card_carry_none_of_it(store, smt
          annotations=burst.annotations, burst="second")
     run(store, start + 6 * M, cfg)
     with store.transaction() as conn:
-        queued = [dict(r) for r in conn.execute(sa.select(outbox).where(outbox.c.group_key.contains(f'alertname="{alertname}"')))
-                  .mappings()]
+        mine = outbox.c.group_key.contains(f'alertname="{alertname}"')
+        queued = [dict(r) for r in conn.execute(sa.select(outbox).where(mine)).mappings()]
     assert len(queued) == 4  # two messages, each to both receivers
     assert any("Acknowledged by officer" in m["body"] for m in queued)
     report = deliver_due(store, targets, cfg.delivery, start + 7 * M, rng=random.Random(7))

@@ -44,7 +44,8 @@ def _view(row: dict, context: MessageContext, muted: str, scope_names: dict) -> 
         "fingerprint": row["fingerprint"], "state": row["state"], "rule": labels.get("alertname", row["rule_id"]),
         "labels": labels, "place": context.place(labels), "extra": ", ".join(extra),
         "severity": labels.get("severity", ""), "since": since, "muted": muted,
-        "summary": clean_excerpt(notes.get("summary"), 160), "description": clean_excerpt(notes.get("description"), 400),
+        "summary": clean_excerpt(notes.get("summary"), 160),
+        "description": clean_excerpt(notes.get("description"), 400),
         "value": row["value"], "fired_at": row["fired_at"], "resolved_at": row["resolved_at"],
         "active_since": row["active_since"],
         "ack": (row["acknowledged_by"], row["acknowledged_at"], clean_excerpt(row["ack_comment"], 200))
