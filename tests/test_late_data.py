@@ -345,7 +345,8 @@ def test_a_source_back_from_an_outage_fires_the_surge_in_its_hours_once(config_p
         assert run_once(service, first)
         assert history(service.store) == [] and httpserver.log == []
         with (root / "posts.jsonl").open("a") as handle:  # back from the outage
-            handle.write("\n".join(records(range(36, 42), lambda h: 20 if 37 <= h <= 40 else quiet(h))) + "\n")
+            surge = records(range(36, 42), lambda hour: 20 if 37 <= hour <= 40 else quiet(hour))
+            handle.write("\n".join(surge) + "\n")
         for minutes in (20, 21, 40):
             assert run_once(service, first + minutes * MINUTE)
         episodes = history(service.store)
