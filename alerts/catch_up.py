@@ -98,18 +98,16 @@ def changed_hour(conn: sa.Connection, seen: Mapping[str, str | None],
     """The earliest hour (from ``since``) whose counts aggregation changed, or in which the
     amplification stage stored or extended a burst, after the runs the stage last read
     (``seen``: a stage missing there is skipped, one seen before it ever ran counts whole)."""
+    windows, bursts = locality_windows.c, amplification_bursts.c
     hours = []
-    for stage, table, stamp, hour in (
-            (AGGREGATION, locality_windows, locality_windows.c.computed_at, locality_windows.c.start),
-            (AMPLIFICATION, amplification_bursts, amplification_bursts.c.detected_at,
-             amplification_bursts.c.started_at)):
+    for stage, stamp, hour, which in (
+            (AGGREGATION, windows.computed_at, windows.start, windows.window == "hour"),
+            (AMPLIFICATION, bursts.detected_at, bursts.started_at, sa.true())):
         if stage not in seen or read.get(stage) is None:
             continue
-        query = sa.select(sa.func.min(hour)).where(hour >= since, stamp <= read[stage])
+        query = sa.select(sa.func.min(hour)).where(which, hour >= since, stamp <= read[stage])
         if seen[stage]:
             query = query.where(stamp > dt.datetime.fromisoformat(seen[stage]))
-        if table is locality_windows:
-            query = query.where(locality_windows.c.window == "hour")
         found = conn.scalar(query)
         if found is not None:
             hours.append(_hour(found))
