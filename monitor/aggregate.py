@@ -190,7 +190,8 @@ def narrative_rows(conn: Connection, settings, dialect: str, window: str,
 
 def touched_days(conn: Connection, settings, dialect: str) -> list[dt.datetime] | None:
     """UTC days holding posts scored since the last run; None means recompute everything."""
-    last = watermark(conn, STAGE)
+    # A store aggregated before runs were recorded: its newest row is no later than its last run.
+    last = watermark(conn, STAGE) or conn.scalar(select(func.max(locality_windows.c.computed_at)))
     if last is None:
         return None
     since = last - settings.main.aggregation.rescan
@@ -229,20 +230,23 @@ def recompute(store: Store, settings, now: dt.datetime, days: Sequence[dt.dateti
 
 
 _KEY = ("locality_id", "window", "start")
+_COUNTS = tuple(c.name for c in locality_windows.columns if c.name not in (*_KEY, "computed_at"))
 
 
-def _counted(conn: Connection, ranges: Sequence[Range] | None) -> dict[tuple, dict]:
-    """The locality window rows about to be recounted, by key."""
+def _counted(conn: Connection, ranges: Sequence[Range] | None) -> dict[tuple, tuple]:
+    """The counts and time of the locality window rows about to be recounted, by key (tuples,
+    not rows: a full recount holds every window of the store here)."""
     rows = conn.execute(select(locality_windows).where(_within(locality_windows.c.start, ranges)))
-    return {tuple(row[k] for k in _KEY): dict(row) for row in rows.mappings()}
+    return {tuple(row[k] for k in _KEY): (tuple(row[c] for c in _COUNTS), row["computed_at"])
+            for row in rows.mappings()}
 
 
-def _changed_at(before: dict[tuple, dict], row: dict, now: dt.datetime) -> dt.datetime:
+def _changed_at(before: dict[tuple, tuple], row: dict, now: dt.datetime) -> dt.datetime:
     """``now`` for a new row or one whose counts changed; the old time for one recounted the same."""
     old = before.get(tuple(row[k] for k in _KEY))
-    if old is None or any(not _same(old[k], v) for k, v in row.items() if k not in _KEY):
+    if old is None or not all(_same(a, row[c]) for a, c in zip(old[0], _COUNTS)):
         return now
-    return old["computed_at"]
+    return old[1]
 
 
 def _same(a, b) -> bool:
