@@ -60,6 +60,8 @@ def parse_rules(text: str, source: Path | str) -> RuleFile:
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise ConfigError(f"{source}: {where}invalid YAML: {problem}") from None
+    except ValueError as exc:  # a date YAML reads but the calendar lacks: 2026-02-30
+        raise ConfigError(f"{source}: invalid YAML: {exc}") from None
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):

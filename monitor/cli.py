@@ -187,6 +187,7 @@ def config_check(ctx: typer.Context) -> None:
 @user_errors
 def sources_list(ctx: typer.Context) -> None:
     """Every configured source with kind, health, last success, next poll and posts today."""
+    from monitor.scoring import not_scored_errors
     from monitor.source_health import relative_time, source_health
     from monitor.store import Store
 
@@ -194,13 +195,14 @@ def sources_list(ctx: typer.Context) -> None:
     store = Store.open(settings.database_url)
     try:
         now = utcnow()
+        scoring_failures = not_scored_errors(store)
         table = Table("source", "kind", "platform", "enabled", "health", "last success", "next poll",
-                      "failures", "posts today", "last error")
+                      "failures", "posts today", "last error", "scoring failures")
         for row in source_health(settings, store, now):
             table.add_row(
                 row.id, row.kind, row.platform, "yes" if row.enabled else "no", row.health,
                 relative_time(row.last_success_at, now), relative_time(row.next_poll_at, now), str(row.failures),
-                str(row.posts_today), (row.last_error or "")[:60],
+                str(row.posts_today), (row.last_error or "")[:60], str(scoring_failures.get(row.id, 0)),
             )
         out.print(table)
     finally:

@@ -47,6 +47,15 @@ MAX_CONTACT = 500
 # A reporter's clock may run a little ahead of ours.
 CLOCK_SKEW = dt.timedelta(minutes=5)
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+EARLIEST_YEAR = 2000
+
+
+def _encodable(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 class ReportRejected(TensionError):
@@ -76,6 +85,15 @@ class ReportIn(BaseModel):
     def _blank_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
+    @field_validator("text", "place", "contact")
+    @classmethod
+    def _storable(cls, value: str | None) -> str | None:
+        """Neither database stores a NUL, nor any encoding a lone surrogate: refused here with a
+        reason, not by the database as an error the partner would retry for ever."""
+        if value is not None and ("\x00" in value or not _encodable(value)):
+            raise ValueError("contains a character that cannot be stored (a NUL or a lone surrogate)")
+        return value
+
     @field_validator("occurred_at", mode="before")
     @classmethod
     def _date_only(cls, value: object) -> object:
@@ -96,6 +114,8 @@ class ReportIn(BaseModel):
         """Reject what is in the future wherever the reporter is; ``file_report`` then applies
         the partnership's own clock and time zone."""
         now = dt.datetime.now(dt.timezone.utc)
+        if value is not None and value.year < EARLIEST_YEAR:  # also keeps the UTC arithmetic in range
+            raise ValueError(f"is before {EARLIEST_YEAR}")
         if isinstance(value, dt.datetime):
             if value.tzinfo is None:
                 raise ValueError("give a UTC offset (2026-11-20T14:30:00Z or +00:00) or just a date")

@@ -96,7 +96,7 @@ def test_a_poison_post_is_set_aside_with_its_reason_and_the_rest_are_scored(serv
 
     monkeypatch.setattr(service.scorer.resolver.nlp, "max_length", 1000)
     poison = "Maryport " * 200  # 1,800 characters
-    ids = store_posts(service, [ORDINARY[0], poison, ORDINARY[1], ORDINARY[3]], source="poison-test")
+    ids = store_posts(service, [ORDINARY[0], poison, ORDINARY[1], ORDINARY[3]], source="demo-scenario")
     with caplog.at_level(logging.WARNING, logger="tension.scoring"):
         assert score_pending(service, NOW) == 4
         assert score_pending(service, NOW) == 0  # set aside for good, never retried
@@ -109,8 +109,12 @@ def test_a_poison_post_is_set_aside_with_its_reason_and_the_rest_are_scored(serv
     assert error["tension"] is None and error["labels"] == []
     logged = [r for r in caplog.records if r.getMessage() == "post not scored: the scorer failed on it"]
     assert len(logged) == 1 and logged[0].fields["post_id"] == ids[1]
-    assert logged[0].fields["source"] == "poison-test" and "Maryport" not in json.dumps(logged[0].fields)
-    assert not_scored_errors(service.store) == {"poison-test": 1}
+    assert logged[0].fields["source"] == "demo-scenario" and "Maryport" not in json.dumps(logged[0].fields)
+    assert not_scored_errors(service.store) == {"demo-scenario": 1}
+    from monitor.web.page_sources import source_rows  # the dashboard's sources page and API
+
+    counted = {row.id: row.scoring_failures for row in source_rows(service.settings, service.store, NOW)}
+    assert counted["demo-scenario"] == 1 and set(counted.values()) == {0, 1}
 
 
 _ODD_TEXTS = st.one_of(

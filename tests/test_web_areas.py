@@ -128,6 +128,9 @@ def test_an_officer_acknowledges_silences_and_expires(app, store, with_alerts):
     refused = officer.post(f"/alerts/{'a' * 64}/silence",
                            {"match": ['locality="workington"'], "reason": "march", "duration": "soon"})
     assert refused.status_code == 422 and "not a duration" in refused.text and count(store, silences) == 0
+    refused = officer.post(f"/alerts/{'a' * 64}/silence", {"match": ['locality="workington"'], "reason": "march",
+                                                           "duration": "99999999999999999999d"})
+    assert refused.status_code == 422 and "far too long" in refused.text and count(store, silences) == 0
 
     added = officer.post(f"/alerts/{'a' * 64}/silence", {"match": ['locality="workington"', 'severity="high"'],
                                                          "reason": "planned march, police aware", "duration": "2h"})

@@ -100,7 +100,8 @@ post_scores = Table(
     "post_scores",
     metadata,
     Column("post_id", Id, ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True),
-    # scored | not_scored_language (counted but unread: the heads are English-only)
+    # scored | not_scored_language (counted but unread: the heads are English-only) |
+    # not_scored_error (the scorer failed on it: counted, set aside, reason in explanation.error)
     Column("status", String(24), nullable=False),
     Column("language", String(8), nullable=False),
     Column("model_version", String(200), nullable=False),

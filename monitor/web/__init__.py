@@ -9,11 +9,13 @@ up when the app is built (or, for a store opened here, when it starts serving).
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import re
 from pathlib import Path
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -29,6 +31,8 @@ from monitor.web import api, pages
 from monitor.web.auth import CsrfFailed, Forbidden, LoginLimiter, NotAuthenticated, Sessions, load_or_create_secret
 
 HTTP_CODES = {404: "not_found", 405: "method_not_allowed"}
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\ud800-\udfff]")
+log = logging.getLogger("tension.web")
 
 
 def _utcnow() -> dt.datetime:
@@ -54,7 +58,8 @@ def create_app(settings: Settings, *, store: Store | None = None,
             app.state.store.close()
 
     app = FastAPI(title="tension-monitor", version=__version__, lifespan=lifespan,
-                  docs_url="/api/docs", redoc_url=None, openapi_url="/api/openapi.json")
+                  docs_url="/api/docs", redoc_url=None, openapi_url="/api/openapi.json",
+                  dependencies=[Depends(storable_input)])
     app.state.settings = settings
     app.state.store = store
     app.state.clock = clock
@@ -72,6 +77,20 @@ def create_app(settings: Settings, *, store: Store | None = None,
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
     return app
+
+
+async def storable_input(request: Request) -> None:
+    """PostgreSQL stores no NUL character, so a path, query or form value holding one is refused
+    here as invalid input (422) rather than failing in the database driver as a 503."""
+    found = [("path",)] if "\x00" in request.url.path else []
+    found += [("query", name) for name, value in request.query_params.multi_items() if "\x00" in name + value]
+    if request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+        form = await request.form()
+        found += [("body", name) for name, value in form.multi_items()
+                  if isinstance(value, str) and "\x00" in name + value]
+    if found:
+        raise RequestValidationError([{"type": "value_error", "loc": loc, "msg": "contains a NUL character",
+                                       "input": None} for loc in found[:5]])
 
 
 def page_routers() -> list:
@@ -129,14 +148,33 @@ def _field_error(item: dict) -> dict:
     if item["type"] == "json_invalid":
         return {"field": "body", "message": f"not valid JSON ({item.get('ctx', {}).get('error', 'unreadable')})"}
     loc = tuple(part for part in item["loc"] if part != "body")
-    return {"field": field_path(loc) if loc else "body", "message": item["msg"].removeprefix("Value error, ")}
+    field = _one_line(field_path(loc), 100) if loc else "body"  # a key may be anything a client sent
+    return {"field": field, "message": _one_line(item["msg"].removeprefix("Value error, "), 300)}
+
+
+def _one_line(text: str, limit: int) -> str:
+    """Control characters (a newline in a JSON key) shown as '?', and at most ``limit`` characters."""
+    text = _CONTROL.sub("?", text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+HEADINGS = {404: "Page not found", 405: "Not allowed here", 422: "Not a valid request",
+            500: "Something went wrong"}
+
+
+def _error_page(request: Request, status: int, message: str):
+    """The HTML error shape: the layout's error page, as the access errors render it."""
+    return pages.render(request, "error.html", status_code=status,
+                        heading=HEADINGS.get(status, "Not possible"), message=message)
 
 
 def _install_error_shape(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
-    async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def invalid_request(request: Request, exc: RequestValidationError):
         fields = [_field_error(item) for item in exc.errors()]
         summary = "; ".join(f"{f['field']}: {f['message']}" for f in fields)
+        if _wants_html(request):
+            return _error_page(request, 422, summary)
         return JSONResponse(status_code=422, content=error_body("invalid_request", summary, fields))
 
     @app.exception_handler(ReportRejected)
@@ -150,10 +188,21 @@ def _install_error_shape(app: FastAPI) -> None:
         return JSONResponse(status_code=503, content=error_body("storage_unavailable", str(exc)))
 
     @app.exception_handler(HTTPException)
-    async def http_error(_request: Request, exc: HTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: HTTPException):
         if isinstance(exc.detail, dict):
             content = {"error": exc.detail}
         else:
             code = HTTP_CODES.get(exc.status_code, "http_error")
             content = error_body(code, str(exc.detail))
+        if _wants_html(request) and exc.status_code in HEADINGS:
+            return _error_page(request, exc.status_code, content["error"]["message"])
         return JSONResponse(status_code=exc.status_code, content=content, headers=exc.headers)
+
+    @app.exception_handler(Exception)
+    async def bug(request: Request, exc: Exception):
+        # A bug, not bad input: logged with its traceback, answered in the house shape.
+        log.error("request failed", exc_info=exc, extra={"fields": {"path": request.url.path}})
+        message = "The server failed on this request; it has been logged."
+        if _wants_html(request):
+            return _error_page(request, 500, message)
+        return JSONResponse(status_code=500, content=error_body("internal_error", message))

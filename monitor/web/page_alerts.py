@@ -143,6 +143,8 @@ def silence(request: Request, fingerprint: str, match: list[str] = Form([]), ext
             length = parse_duration(duration.strip())
         except ValueError as exc:
             raise TensionError(f"expires after: {exc}") from None
+        except OverflowError:  # "99999999999999999999d": past any date there is
+            raise TensionError(f"expires after: {duration.strip()[:40]!r} is far too long") from None
         add_silence(request.app.state.store, matchers, reason=reason, created_by=user.username,
                     duration=length, now=request.app.state.clock())
     except TensionError as exc:

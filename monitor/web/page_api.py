@@ -34,6 +34,9 @@ _session = APIKeyCookie(name=SESSION_COOKIE, auto_error=False, scheme_name="sess
 router = APIRouter(prefix="/api/v1", tags=["dashboard"],
                    dependencies=[Depends(_token), Depends(_session)])
 DAY = dt.timedelta(days=1)
+# The days a level may be asked for: outside them there is no data, and a day's arithmetic
+# (9999-12-31 plus one) would overflow.
+FIRST_DAY, LAST_DAY = dt.date(2000, 1, 1), dt.date(2999, 12, 31)
 
 
 class LocalityOut(Place):
@@ -84,7 +87,8 @@ def _place(request: Request, locality_id: str) -> Place:
 
 
 @router.get("/levels", response_model=list[LocalityLevel])
-def levels(request: Request, day: dt.date | None = Query(None, description="UTC day, default today"),
+def levels(request: Request, day: dt.date | None = Query(None, ge=FIRST_DAY, le=LAST_DAY,
+                                                          description="UTC day, default today"),
            user: User = Depends(require("viewer"))):
     """Each locality's computed level beside the analyst's, the area first."""
     state = request.app.state

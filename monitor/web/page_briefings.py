@@ -21,7 +21,7 @@ from monitor.briefing.period import last_complete_week
 from monitor.errors import StorageError, TensionError
 from monitor.store.schema import briefings
 from monitor.web.auth import User, require
-from monitor.web.pages import render
+from monitor.web.pages import RowId, render
 
 router = APIRouter(include_in_schema=False)
 DOWNLOADS = {"pdf": "application/pdf", "md": "text/markdown; charset=utf-8", "html": "text/html; charset=utf-8"}
@@ -104,12 +104,12 @@ def _briefing(request: Request, briefing_id: int, *, error: str | None = None, s
 
 
 @router.get("/briefings/{briefing_id}")
-def briefing_page(request: Request, briefing_id: int, user: User = Depends(require("viewer"))):
+def briefing_page(request: Request, briefing_id: RowId, user: User = Depends(require("viewer"))):
     return _briefing(request, briefing_id)
 
 
 @router.get("/briefings/{briefing_id}/view")
-def briefing_html(request: Request, briefing_id: int, user: User = Depends(require("viewer"))):
+def briefing_html(request: Request, briefing_id: RowId, user: User = Depends(require("viewer"))):
     row = _load(request, briefing_id)
     if isinstance(row, Response):
         return row
@@ -118,7 +118,7 @@ def briefing_html(request: Request, briefing_id: int, user: User = Depends(requi
 
 
 @router.get("/briefings/{briefing_id}/download/{fmt}")
-def download(request: Request, briefing_id: int, fmt: str, user: User = Depends(require("viewer"))):
+def download(request: Request, briefing_id: RowId, fmt: str, user: User = Depends(require("viewer"))):
     if fmt not in DOWNLOADS:
         return render(request, "error.html", status_code=404, heading="No such edition",
                       message=f"{fmt!r}: briefings come as {', '.join(DOWNLOADS)}")
@@ -132,7 +132,7 @@ def download(request: Request, briefing_id: int, fmt: str, user: User = Depends(
 
 
 @router.post("/briefings/{briefing_id}/judgement")
-def save_judgement(request: Request, briefing_id: int, judgement: str = Form(""),
+def save_judgement(request: Request, briefing_id: RowId, judgement: str = Form(""),
                    user: User = Depends(require("analyst"))):
     state = request.app.state
     try:
@@ -145,7 +145,7 @@ def save_judgement(request: Request, briefing_id: int, judgement: str = Form("")
 
 
 @router.post("/briefings/{briefing_id}/approve")
-def approve_briefing(request: Request, briefing_id: int, judgement: str = Form(""),
+def approve_briefing(request: Request, briefing_id: RowId, judgement: str = Form(""),
                      user: User = Depends(require("analyst"))):
     state = request.app.state
     try:

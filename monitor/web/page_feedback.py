@@ -16,7 +16,7 @@ from monitor import audit
 from monitor.errors import TensionError
 from monitor.store.schema import post_feedback, post_scores, posts
 from monitor.web.auth import User, require
-from monitor.web.pages import _safe_next, render
+from monitor.web.pages import MAX_ROW_ID, _safe_next, render
 
 router = APIRouter(include_in_schema=False)
 HEADS = ("hate", "offensive", "conspiracy", "mobilisation")
@@ -53,7 +53,7 @@ def record_verdict(store, *, post_id: int, head: str, label: bool, by: str, now)
 
 
 @router.post("/feedback")
-def feedback(request: Request, post_id: int = Form(...), head: str = Form(...), label: str = Form(...),
+def feedback(request: Request, post_id: int = Form(..., ge=1, le=MAX_ROW_ID), head: str = Form(...), label: str = Form(...),
              next: str = Form("/"), user: User = Depends(require("analyst"))):
     state = request.app.state
     try:

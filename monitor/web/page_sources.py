@@ -28,10 +28,16 @@ class SourceOut(BaseModel):
     failures: int = Field(description="consecutive failed polls")
     posts_today: int = Field(description="posts published since UTC midnight")
     last_error: str | None
+    scoring_failures: int = Field(0, description="posts the scorer failed on, set aside with their "
+                                                 "reason (the log names each)")
 
 
 def source_rows(settings, store: Store, now: dt.datetime) -> list[SourceOut]:
-    return [SourceOut(**vars(row)) for row in source_health(settings, store, now)]
+    from monitor.scoring import not_scored_errors
+
+    failures = not_scored_errors(store)
+    return [SourceOut(**vars(row), scoring_failures=failures.get(row.id, 0))
+            for row in source_health(settings, store, now)]
 
 
 @router.get("/sources", response_class=HTMLResponse)

@@ -23,7 +23,7 @@ from alerts.incidents import add_incident, list_incidents
 from alerts.rule_versions import check_rules, diff, list_versions, revert, rules_path, save_rules, sha256
 from monitor.errors import TensionError
 from monitor.web.auth import User, require
-from monitor.web.pages import render
+from monitor.web.pages import RowId, render
 
 router = APIRouter(include_in_schema=False)
 DAY = dt.timedelta(days=1)
@@ -188,7 +188,7 @@ def save(request: Request, rules_yaml: str = Form(""), reason: str = Form(""),
 
 
 @router.post("/tuning/versions/{version_id}/revert")
-def revert_to(request: Request, version_id: int, reason: str = Form(""), user: User = Depends(require("analyst"))):
+def revert_to(request: Request, version_id: RowId, reason: str = Form(""), user: User = Depends(require("analyst"))):
     state = request.app.state
     try:
         revert(state.store, state.settings.config_path, version_id, user.username, reason, now=state.clock())

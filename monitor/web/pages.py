@@ -12,12 +12,19 @@ import datetime as dt
 from pathlib import Path
 from urllib.parse import quote
 
-from fastapi import APIRouter, Form, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Path as PathParam, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
 from monitor import audit
 from monitor.web.auth import SESSION_COOKIE, current_user, verify_password
+
+# A stored row's id (a 64-bit integer on both backends): a number outside this range names no
+# row, so it is refused as invalid (422) instead of overflowing the database driver.
+MAX_ROW_ID = 2**63 - 1
+RowId = Annotated[int, PathParam(ge=1, le=MAX_ROW_ID, description="a stored row's id")]
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 router = APIRouter(include_in_schema=False)
