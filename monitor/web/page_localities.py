@@ -21,6 +21,7 @@ from monitor.aggregate import HEADS
 from monitor.baselines import same_hour_of_week
 from monitor.privacy import clean_excerpt
 from monitor.emerging import review
+from monitor.post_text import capped_text
 from monitor.scoring import library_with_claims
 from monitor.store import Store
 from monitor.store.schema import (locality_windows, narrative_windows, post_localities, post_scores, posts,
@@ -233,7 +234,7 @@ def flagged_posts(store: Store, settings, place: Place, user: User, now: dt.date
     the same transaction. Never the author, the handle or the link."""
     since = now - RECENT_DAYS * DAY
     labels = sa.cast(post_scores.c.labels, sa.Text)  # flagged as the aggregates count it
-    query = (sa.select(posts.c.id, posts.c.published_at, posts.c.platform, posts.c.text, posts.c.title,
+    query = (sa.select(posts.c.id, posts.c.published_at, posts.c.platform, capped_text(), capped_text(posts.c.title),
                        post_scores.c.labels, *(post_scores.c[h] for h in HEADS), post_scores.c.tension)
              .join(post_scores, post_scores.c.post_id == posts.c.id)
              .where(posts.c.published_at >= since, posts.c.published_at <= now,

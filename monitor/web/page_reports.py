@@ -19,6 +19,7 @@ from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 
 from monitor import audit
+from monitor.post_text import capped_text
 from monitor.privacy import clean_excerpt
 from monitor.reports import MAX_TEXT, PLATFORM, ReportIn, ReportRejected, file_report
 from monitor.store.schema import post_feedback, post_localities, post_scores, posts
@@ -48,7 +49,7 @@ def triage(request: Request, user: User, locality: str | None) -> tuple[list[dic
     state = request.app.state
     now = state.clock()
     since = now - TRIAGE_WINDOW
-    query = (sa.select(posts.c.id, posts.c.text, posts.c.title, posts.c.published_at, posts.c.meta,
+    query = (sa.select(posts.c.id, capped_text(), capped_text(posts.c.title), posts.c.published_at, posts.c.meta,
                        post_scores.c.status, post_scores.c.labels, *(post_scores.c[s] for s in SCORES))
              .select_from(posts.outerjoin(post_scores, post_scores.c.post_id == posts.c.id))
              .where(posts.c.source_id.in_(report_sources(state.settings)), posts.c.platform == PLATFORM,
