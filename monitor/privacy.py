@@ -8,6 +8,7 @@ amplification signals) without ever holding the handle. The key comes from
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import html
@@ -97,9 +98,11 @@ _DOT = re.compile(r"\s?[\[({<]\s*(?:\.|dot)\s*[\])}>]\s?|\s+dot\s+(?=[a-z]{2,}\b
 _DEFANGED = re.compile(r"\bh(?:xx|\*\*|tt)p(s?)(?:\[:\]|:)", re.IGNORECASE)
 # A scheme (https://, hxxp://, ftp://, //host), www., or a scheme without slashes that runs code
 # or reaches a person (javascript:, data:, mailto:, tel:).
-_SCHEME_URL = re.compile(r"(?:\b[a-z][a-z0-9+.\-]{0,20}:/{1,3}|(?<![\w/])//(?=\w)|\bwww\d{0,3}\.)\S*|\S*://\S*"
-                         r"|\b(?:javascript|vbscript|livescript|data|mailto|tel|sms|callto|file|intent|"
-                         r"whatsapp|tg|skype|viber|signal)\s*:\S+", re.IGNORECASE)
+_SCHEME_URL = re.compile(r"(?:\b[a-z][a-z0-9+.\-]{0,20}:/{1,3}|(?<![\w/])//(?=\w)|\bwww\d{0,3}\.)\S*",
+                         re.IGNORECASE)
+_CODE_URL = re.compile(r"\b(?:javascript|vbscript|livescript|data|mailto|tel|sms|callto|file|intent|"
+                       r"whatsapp|tg|skype|viber|signal)\s*:\S+", re.IGNORECASE)
+_ANY_URL = re.compile(r"\S*://\S*")
 _TLDS = ("com|net|org|edu|gov|mil|int|info|biz|name|pro|mobi|app|dev|page|link|site|online|website|"
          "xyz|club|shop|store|blog|news|live|life|world|today|social|network|media|chat|group|zone|"
          "space|tech|cloud|art|fun|lol|moe|wiki|top|icu|vip|one|ink|work|works|email|video|tube|"
@@ -188,6 +191,10 @@ def _number_limits(run: str, groups: list[re.Match], k: int) -> tuple[int, int] 
     return None
 
 
+# Each step first checks for the character its pattern cannot match without (a plain substring
+# test), so the usual post, with no markup, "@" or link, costs a few scans: the emerging stage
+# runs ``term_text`` over every post it clusters.
+
 def _markup_free(text: str) -> str:
     value = text
     for _ in range(3):  # &amp;lt;script&amp;gt; is markup too
@@ -195,22 +202,33 @@ def _markup_free(text: str) -> str:
         if decoded == value:
             break
         value = decoded
-    value = _HIDDEN_ELEMENT.sub(" ", value)
-    value = _TAG.sub(" ", value)
-    value = _MD_REFERENCE.sub(LINK, value)
-    value = _MD_LINK.sub(lambda m: f" {m.group(1)} {LINK} ", value)
-    return value.replace("<", " ").replace(">", " ")
+    if "<" in value:
+        value = _TAG.sub(" ", _HIDDEN_ELEMENT.sub(" ", value)).replace("<", " ").replace(">", " ")
+    if "]" in value:
+        value = _MD_REFERENCE.sub(LINK, value) if "]:" in value else value
+        value = _MD_LINK.sub(lambda m: f" {m.group(1)} {LINK} ", value) if "](" in value else value
+    return value.replace(">", " ")
 
 
 def _personal_data_free(text: str) -> str:
-    value = _DEFANGED.sub(lambda m: f"http{m.group(1)}:", text)
-    value = _DOT.sub(".", value)
-    value = _SCHEME_URL.sub(_url_end, value)
-    value = _DOMAIN.sub(_url_end, value)
-    value = _AT.sub(_at, value)
-    value = _USER_REF.sub(ACCOUNT, value)
-    value = _US_PHONE.sub(PHONE, value)
-    return _PHONE_RUN.sub(_phone_run, value)
+    value, lower = text, text.lower()
+    if "xxp" in lower or "**p" in lower or "[:]" in value:
+        value = _DEFANGED.sub(lambda m: f"http{m.group(1)}:", value)
+    if "dot" in lower or any(c in value for c in "[({<"):
+        value = _DOT.sub(".", value)
+    if ":" in value or "www" in lower or "//" in value:
+        value = _SCHEME_URL.sub(_url_end, value)
+        value = _CODE_URL.sub(_url_end, value) if ":" in value else value
+        value = _ANY_URL.sub(LINK, value) if "://" in value else value
+    if "." in value:
+        value = _DOMAIN.sub(_url_end, value)
+    if "@" in value:
+        value = _AT.sub(_at, value)
+    if "/" in value:
+        value = _USER_REF.sub(ACCOUNT, value)
+    if any(c in value for c in "0123456789"):
+        value = _PHONE_RUN.sub(_phone_run, _US_PHONE.sub(PHONE, value))
+    return value
 
 
 def clean_excerpt(text: object, limit: int = EXCERPT_MAX) -> str:
@@ -224,12 +242,31 @@ def clean_excerpt(text: object, limit: int = EXCERPT_MAX) -> str:
     return _shorten(value, limit)
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+@functools.cache
+def _symbols() -> re.Pattern:
+    """Emoji and other symbols, surrogates, private use and everything past the BMP: one
+    character class, built on first use."""
+    ranges, start = [], None
+    for code in range(0x10001):
+        dropped = code <= 0xFFFF and unicodedata.category(chr(code)) in ("So", "Cs", "Co")
+        if dropped and start is None:
+            start = code
+        elif not dropped and start is not None:
+            ranges.append(f"\\u{start:04x}-\\u{code - 1:04x}")
+            start = None
+    return re.compile("[" + "".join(ranges) + "\\U00010000-\\U0010ffff]")
+
+
 def _plain_characters(text: str) -> str:
     """Compatibility forms folded (＠ to @), invisible characters, emoji and symbols dropped and
     control characters made spaces, before any pattern looks at the text."""
-    value = _INVISIBLE.sub("", unicodedata.normalize("NFKC", text))
-    return "".join(" " if unicodedata.category(c) == "Cc" else c for c in value
-                   if ord(c) <= 0xFFFF and unicodedata.category(c) not in ("So", "Cs", "Co"))
+    value = unicodedata.normalize("NFKC", text)
+    if not value.isascii():
+        value = _symbols().sub("", _INVISIBLE.sub("", value))
+    return _CONTROL.sub(" ", value)
 
 
 def term_text(text: str | None) -> str:
