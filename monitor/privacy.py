@@ -1,4 +1,5 @@
-"""Privacy at ingest: authors become keyed pseudonyms, never stored handles.
+"""Privacy at ingest and on the way out: authors become keyed pseudonyms, never stored
+handles; anything quoted from a post leaves the store through ``clean_excerpt`` only.
 
 A pseudonym is HMAC-SHA256(key, "platform:handle"). Without the key nobody can test whether a
 given handle is in the store; with it the service can still count distinct authors (for
