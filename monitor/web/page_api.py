@@ -171,7 +171,7 @@ def narratives(request: Request, days: int = Query(7, ge=1, le=28),
             for name, count in (row[key] or {}).items():
                 name = clean_excerpt(name, 40) if key == "platforms" else name  # a feed names platforms
                 item[key][name] = item[key].get(name, 0) + int(count)
-    out = [NarrativeOut(id=nid, title=library[nid].title if nid in library else nid,
+    out = [NarrativeOut(id=nid, title=clean_excerpt(library[nid].title, 120) if nid in library else nid,
                         status=library[nid].status if nid in library else "unknown",
                         posts=item["posts"], previous=item["previous"], localities=item["localities"],
                         platforms=item["platforms"], first_seen=min(item["days"]), last_seen=max(item["days"]))

@@ -196,7 +196,7 @@ def narratives_seen(conn, store: Store, settings, place: Place, today: dt.dateti
     if not seen:
         return []
     library = {n.id: n for n in library_with_claims(settings.narratives, store).narratives}
-    out = [NarrativeSeen(id=nid, title=library[nid].title if nid in library else nid,
+    out = [NarrativeSeen(id=nid, title=clean_excerpt(library[nid].title, 120) if nid in library else nid,
                          status=library[nid].status if nid in library else "unknown",
                          posts=total, last_seen=last.date()) for nid, (total, last) in seen.items()]
     return sorted(out, key=lambda n: (-n.posts, n.id))
