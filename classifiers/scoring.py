@@ -11,7 +11,7 @@ A post in a language the heads cannot read gets ``null`` scores and ``"status":
 "not_scored_language"``, but its localities are still resolved so it is counted where it belongs.
 Identical texts (retweets, copy-paste) are encoded once. Only the first ``TEXT_CAP`` characters
 of a text are read (``monitor.post_text``); a longer one is scored on that part, and its
-explanation says so: ``"text_cut": {"cap": 20000, "characters": <how many were not read>}``.
+explanation says so: ``"text_cut": {"cap": 5000, "characters": <how many were not read>}``.
 """
 
 from __future__ import annotations
