@@ -20,11 +20,12 @@ full lifecycle and dispatch at each step, as if it had been running:
   scoring and aggregation have caught up. A post waiting longer than ``STUCK_AFTER`` is stuck,
   not late: its hour is evaluated without it, and the stage logs that it did so;
 * when aggregation changes an hour the stage has already stepped past (late posts: a collector
-  back from an outage, a backfill), or the amplification stage stores a burst in one, the
-  watermark goes back to the start of that hour and the hours from there are replayed.
-  Aggregation stamps a window row with the time its counts last changed (``computed_at``), the
-  amplification stage a burst with ``detected_at``; the stage saves the runs of both it last
-  read with its watermark, so each change is found once. An alert evaluated after a step's
+  back from an outage, a backfill), the amplification stage stores a burst in one, or the
+  emerging stage finds or changes a reportable story on its day, the watermark goes back to the
+  start of that hour (or day) and the hours from there are replayed. Aggregation and the
+  emerging stage stamp a window row with the time it last changed (``computed_at``), the
+  amplification stage a burst with ``detected_at``; the stage saves the runs of the three it
+  last read with its watermark, so each change is found once. An alert evaluated after a step's
   instant is left as it is at that step (``alerts.lifecycle.apply``), so a replay adds what the
   earlier evaluation could not see and never re-announces or resolves what was decided;
 * ``source_health`` rules are held (neither evaluated nor resolved) during catch-up: a
@@ -46,7 +47,14 @@ import sqlalchemy as sa
 
 from monitor.aggregate import STAGE as AGGREGATION
 from monitor.amplification import STAGE as AMPLIFICATION
-from monitor.store.schema import amplification_bursts, locality_windows, post_scores, posts
+from monitor.emerging import STAGE as EMERGING
+from monitor.store.schema import (
+    amplification_bursts,
+    cluster_windows,
+    locality_windows,
+    post_scores,
+    posts,
+)
 from monitor.store.stage_state import progress, save_watermark, watermark
 
 log = logging.getLogger("tension.alerts")
@@ -95,14 +103,16 @@ def oldest_hour(conn: sa.Connection) -> dt.datetime | None:
 
 def changed_hour(conn: sa.Connection, seen: Mapping[str, str | None],
                  read: Mapping[str, dt.datetime | None], since: dt.datetime) -> dt.datetime | None:
-    """The earliest hour (from ``since``) whose counts aggregation changed, or in which the
-    amplification stage stored or extended a burst, after the runs the stage last read
-    (``seen``: a stage missing there is skipped, one seen before it ever ran counts whole)."""
-    windows, bursts = locality_windows.c, amplification_bursts.c
+    """The earliest hour (from ``since``) whose counts aggregation changed, in which the
+    amplification stage stored or extended a burst, or that starts a day in which the emerging
+    stage found or changed a reportable story, after the runs the stage last read (``seen``: a
+    stage missing there is skipped, one seen before it ever ran counts whole)."""
+    windows, bursts, stories = locality_windows.c, amplification_bursts.c, cluster_windows.c
     hours = []
     for stage, stamp, hour, which in (
             (AGGREGATION, windows.computed_at, windows.start, windows.window == "hour"),
-            (AMPLIFICATION, bursts.detected_at, bursts.started_at, sa.true())):
+            (AMPLIFICATION, bursts.detected_at, bursts.started_at, sa.true()),
+            (EMERGING, stories.computed_at, stories.start, stories.reportable.is_(True))):
         if stage not in seen or read.get(stage) is None:
             continue
         query = sa.select(sa.func.min(hour)).where(which, hour >= since, stamp <= read[stage])
@@ -162,7 +172,7 @@ def plan(conn: sa.Connection, now: dt.datetime,
     """The steps to run now. A watermark that goes back (to an hour it has passed that changed,
     or that has posts still to count) is saved here, with the stage runs it was read from."""
     last, seen = progress(conn, STAGE)
-    read = {stage: watermark(conn, stage) for stage in (AGGREGATION, AMPLIFICATION)}
+    read = {stage: watermark(conn, stage) for stage in (AGGREGATION, AMPLIFICATION, EMERGING)}
     if limit <= dt.timedelta(0):
         return [], CatchUp(0, now, read), Waiting(None, None, 0)
     start = last if last is not None else oldest_hour(conn)

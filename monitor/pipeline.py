@@ -11,6 +11,8 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import sqlalchemy as sa
+
 from alerts.dispatch import dispatch
 from alerts.lifecycle import evaluate_alerts
 from alerts.notify import deliver
@@ -23,6 +25,7 @@ from monitor.reports import purge_contacts
 from monitor.retention import purge_derived
 from monitor.scoring import score_pending
 from monitor.service import Service
+from monitor.store.schema import post_scores, posts
 
 log = logging.getLogger("tension.pipeline")
 
@@ -86,11 +89,29 @@ def apply_retention(service: Service, now: dt.datetime) -> int:
     return purged
 
 
+# A post scored more than this long after it was published arrived late for the window stages
+# (a collector back from an outage, a backfill, the demo's replay): the bursts and stories of
+# windows they have already passed.
+LATE = dt.timedelta(hours=1)
+
+
+def late_posts_scored(service: Service, since: dt.datetime) -> bool:
+    """Whether any post published over ``LATE`` before ``since`` has been scored after it."""
+    with service.store.transaction() as conn:
+        return conn.execute(
+            sa.select(post_scores.c.post_id).join(posts, posts.c.id == post_scores.c.post_id)
+            .where(post_scores.c.scored_at > since, posts.c.published_at < since - LATE)
+            .limit(1)).first() is not None
+
+
 @dataclass(frozen=True)
 class Stage:
     name: str
     run: Callable[[Service, dt.datetime], object]
     every: Callable[[Service], dt.timedelta]
+    # The long-running scheduler also runs the stage before ``every`` has passed when this says
+    # its input changed behind it (given the time of its last run).
+    early: Callable[[Service, dt.datetime], bool] | None = None
 
 
 # In data order. Later stages (scoring, aggregation, alerts) join this list.
@@ -99,8 +120,8 @@ STAGES: tuple[Stage, ...] = (
     Stage("score", score_pending, lambda s: s.settings.main.scoring.every),
     Stage("aggregate", aggregate, lambda s: s.settings.main.aggregation.every),
     Stage("amplification", lambda s, now: detect(s.store, s.settings.main.amplification, now),
-          lambda s: s.settings.main.amplification.every),
-    Stage("emerging", find_emerging, lambda s: s.settings.main.emerging.every),
+          lambda s: s.settings.main.amplification.every, early=late_posts_scored),
+    Stage("emerging", find_emerging, lambda s: s.settings.main.emerging.every, early=late_posts_scored),
     Stage("retention", apply_retention, lambda s: s.settings.main.scheduler.retention_every),
     Stage("alerts", evaluate_alerts, lambda s: s.settings.main.scheduler.tick),
     Stage("dispatch", dispatch, lambda s: s.settings.alerting.dispatch_every),

@@ -4,8 +4,9 @@ A source job runs at the time its fetch state asks for (the configured interval 
 or a backoff after failures, or a server's Retry-After) and schedules its own next run.
 
 The stages after collect (score, aggregate, alerts, dispatch, deliver...) run in data order in
-one pipeline job every ``scheduler.tick``, each only when its own interval has passed, and a
-collect that stored new posts wakes the pipeline at once. With a timer per stage instead, each
+one pipeline job every ``scheduler.tick``, each only when its own interval has passed (or, for
+the window stages, when posts arrived late for windows they have passed), and a collect that
+stored new posts wakes the pipeline at once. With a timer per stage instead, each
 stage waited a whole interval for the one before it: a call to gather took 96-148 s from
 ingest to notification (benchmarks/alert_latency.py); in one job it flows through in one go.
 SIGINT/SIGTERM stop the scheduler after running jobs finish.
@@ -104,7 +105,8 @@ class ServiceScheduler:
                 continue  # sources have their own jobs
             now = utcnow()
             last = self._last_run.get(stage.name)
-            if last is not None and now - last + half_tick < stage.every(self.service):
+            if (last is not None and now - last + half_tick < stage.every(self.service)
+                    and not (stage.early and stage.early(self.service, last))):
                 continue
             self._last_run[stage.name] = now
             run_stage(self.service, stage, now)

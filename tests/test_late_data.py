@@ -14,6 +14,7 @@ import datetime as dt
 import json
 import logging
 
+import numpy as np
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -25,8 +26,11 @@ from alerts.lifecycle import evaluate_alerts
 from conftest import utc
 from monitor.aggregate import aggregate
 from monitor.amplification import detect
+from monitor.emerging.clustering import Found
+from monitor.emerging.tracking import WindowStory, save_window
 from monitor.store.schema import (
     alert_events,
+    cluster_windows,
     locality_windows,
     outbox,
     post_localities,
@@ -34,6 +38,8 @@ from monitor.store.schema import (
     posts,
     stage_state,
 )
+from monitor.pipeline import STAGES, late_posts_scored
+from monitor.store.stage_state import save_watermark
 from test_catch_up import history, service
 
 START = utc(2026, 11, 16)  # a Monday
@@ -240,6 +246,53 @@ def test_a_burst_found_in_late_posts_fires_in_its_own_hours(store, config_path):
     assert detect(store, svc.settings.main.amplification, late + 2 * MINUTE) == 1
     evaluate_alerts(svc, late + 3 * MINUTE)
     assert history(store) == [(at_hour_end(3), None, "firing"), (at_hour_end(9), "firing", "resolved")]
+
+
+def test_a_story_found_in_late_posts_fires_from_its_own_day(store, config_path):
+    """The emerging stage finds a reportable story in posts that arrived late, on a day the
+    alert stage has already stepped through: the stage goes back to that day once; a re-run
+    that finds the same story changes nothing and sends it back no further."""
+    svc = service(store, config_path)
+    svc.settings = dataclasses.replace(svc.settings, rules=RuleFile.model_validate({"rules": [
+        {"id": "new-story", "kind": "emerging_narrative", "summary": "new story", "min_posts": 12}]}))
+    feed = Feed(store)
+    now = START + 12 * HOUR + 5 * MINUTE
+    for hour in range(12):
+        feed.hour(hour, 3, collected_at=START + hour * HOUR, scored_at=START + hour * HOUR)
+    aggregate(svc, now)
+    with store.transaction() as conn:
+        save_watermark(conn, "emerging", now)  # it ran on time and found nothing
+    evaluate_alerts(svc, now)
+    assert history(store) == []
+
+    late = now + 20 * MINUTE
+    story = Found(tuple(range(14)), np.eye(8, dtype=np.float32)[0], ("harbour", "hotel"), ("an excerpt",))
+    found = WindowStory(story, START + 3 * HOUR, START + 4 * HOUR, 14, 12, 0.6, True, {"workington": 14}, {"x": 14})
+    for run in (late, late + 5 * MINUTE):  # found late, then the same again on the next run
+        with store.transaction() as conn:
+            save_window(conn, [found], start=START, window="day", local_day=START.date(), now=run,
+                        track_for=DAY * 7, cosine=0.7, terms=3)
+            save_watermark(conn, "emerging", run)
+        evaluate_alerts(svc, run + MINUTE)
+        assert history(store) == [(at_hour_end(0), None, "firing")]
+    with store.transaction() as conn:
+        assert conn.scalar(sa.select(cluster_windows.c.computed_at)) == late  # unchanged on the re-run
+
+
+def test_the_window_stages_run_early_only_for_posts_that_arrived_late(store, config_path):
+    """Amplification (every 5 min) and emerging narratives (hourly) run at once when posts over
+    an hour old are scored after their last run (an outage, a backfill, the demo's week), not
+    for the ordinary trickle of fresh posts."""
+    svc = service(store, config_path)
+    feed = Feed(store)
+    last_run = START + 10 * HOUR
+    early = {stage.name for stage in STAGES if stage.early}
+    assert early == {"amplification", "emerging"}
+    feed.hour(9, 3, collected_at=last_run + MINUTE, scored_at=last_run + MINUTE)  # 09:00-10:00: fresh
+    assert not late_posts_scored(svc, last_run)
+    feed.hour(5, 3, collected_at=last_run + MINUTE, scored_at=last_run + 2 * MINUTE)  # 05:00: late
+    assert late_posts_scored(svc, last_run)
+    assert not late_posts_scored(svc, last_run + 2 * MINUTE)  # seen by the run after them
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])

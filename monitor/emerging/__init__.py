@@ -153,8 +153,9 @@ def place_words(settings) -> set[str]:
 
 
 def find_emerging(service, now: dt.datetime, *, force_window: dt.datetime | None = None) -> list[str]:
-    """Pipeline stage: the current day, and any earlier day not finished since the last run
-    (up to ``catch_up`` back); returns the reportable cluster ids of the current day."""
+    """Pipeline stage: the current day, any earlier day not finished since the last run, and
+    any earlier day holding a post scored since then (up to ``catch_up`` back); returns the
+    reportable cluster ids of the current day."""
     config: EmergingSettings = service.settings.main.emerging
     if not config.enabled:
         return []
@@ -163,10 +164,16 @@ def find_emerging(service, now: dt.datetime, *, force_window: dt.datetime | None
         last = watermark(conn, STAGE)
         oldest = conn.scalar(sa.select(sa.func.min(posts.c.published_at))
                              .where(posts.c.published_at >= now - config.catch_up))
+        late = None if last is None else conn.scalar(
+            sa.select(sa.func.min(posts.c.published_at))
+            .join(post_scores, post_scores.c.post_id == posts.c.id)
+            .where(post_scores.c.scored_at > last, posts.c.published_at >= now - config.catch_up))
     if force_window is not None:
         days = [force_window]
     else:
-        start = last if last is not None else oldest or today
+        # From the last run's day, or from the earliest day of a post scored since then: posts
+        # that arrived late (a collector back from an outage, a backfill) change earlier days.
+        start = min(last, late or last) if last is not None else oldest or today
         first = max(start, now - config.catch_up).replace(hour=0, minute=0, second=0, microsecond=0)
         days = [first + k * DAY for k in range((today - first) // DAY + 1)]
     ignore = sorted(place_words(service.settings))

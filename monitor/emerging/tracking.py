@@ -94,9 +94,14 @@ class WindowStory:
 def save_window(conn: sa.Connection, stories: Sequence[WindowStory], *, start: dt.datetime,
                 window: str, local_day: dt.date, now: dt.datetime, track_for: dt.timedelta,
                 cosine: float, terms: int) -> list[str]:
-    """Replace the window's rows with these stories; returns their cluster ids in order."""
-    conn.execute(sa.delete(cluster_windows).where(cluster_windows.c.start == start,
-                                                  cluster_windows.c.window == window))
+    """Replace the window's rows with these stories; returns their cluster ids in order. A row
+    that a re-run finds the same keeps its ``computed_at``, so that column says when the story's
+    window last changed (the alert stage goes back over windows that changed behind it)."""
+    w = cluster_windows.c
+    before = {row.cluster_id: row for row in conn.execute(
+        sa.select(w.cluster_id, w.size, w.authors, w.flagged, w.reportable, w.localities, w.platforms,
+                  w.computed_at).where(w.start == start, w.window == window))}
+    conn.execute(sa.delete(cluster_windows).where(w.start == start, w.window == window))
     known = known_clusters(conn, start - track_for)
     ids = match([s.found for s in stories], known, cosine=cosine, terms=terms)
     out = []
@@ -116,10 +121,14 @@ def save_window(conn: sa.Connection, stories: Sequence[WindowStory], *, start: d
             conn.execute(sa.update(narrative_clusters).where(narrative_clusters.c.id == cluster_id)
                          .values(first_seen=min(row.first_seen, story.first_at),
                                  last_seen=max(row.last_seen, story.last_at), **values))
+        counts = (story.size, story.authors, story.flagged, story.reportable, story.localities,
+                  story.platforms)
+        old = before.get(cluster_id)
+        unchanged = old is not None and tuple(old)[1:7] == counts
         conn.execute(sa.insert(cluster_windows).values(
             cluster_id=cluster_id, start=start, window=window, size=story.size, authors=story.authors,
             flagged=story.flagged, reportable=story.reportable, localities=story.localities,
-            platforms=story.platforms, computed_at=now))
+            platforms=story.platforms, computed_at=old.computed_at if unchanged else now))
         out.append(cluster_id)
     return out
 
