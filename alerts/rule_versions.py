@@ -21,13 +21,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import sqlalchemy as sa
-import yaml
 from pydantic import ValidationError
 
 from alerts.routing import load_alerting
 from alerts.rules import RuleFile
 from monitor import audit
-from monitor.config_files import describe_errors, load_model
+from monitor.config_files import describe_errors, load_model, parse_yaml
 from monitor.errors import ConfigError, StorageError, TensionError
 from monitor.localities import LocalityFile
 from monitor.narratives import NarrativeLibrary
@@ -53,15 +52,7 @@ def sha256(text: str) -> str:
 
 def parse_rules(text: str, source: Path | str) -> RuleFile:
     """Rules from YAML text; errors as ``source: field.path: message`` like any config file."""
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError(f"{source}: {where}invalid YAML: {problem}") from None
-    except ValueError as exc:  # a date YAML reads but the calendar lacks: 2026-02-30
-        raise ConfigError(f"{source}: invalid YAML: {exc}") from None
+    raw = parse_yaml(text, source)
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):

@@ -20,7 +20,7 @@ from rich.table import Table
 
 from monitor.cli import _settings, app, out, user_errors, utcnow
 from monitor.cli_rules import rules_app
-from monitor.config_files import parse_duration, read_yaml
+from monitor.config_files import parse_duration, read_config_text
 from monitor.errors import TensionError
 
 incidents_app = typer.Typer(help="Real incidents, marked by analysts, that backtests score alerts against.",
@@ -134,8 +134,7 @@ def backtest(
     if rules_file is None:
         rules, label = settings.rules.rules, str(settings.path_of("rules"))
     else:
-        read_yaml(rules_file)  # a missing or unreadable file: one line naming it
-        rules, label = check_rules(ctx.obj["config"], rules_file.read_text(encoding="utf-8"),
+        rules, label = check_rules(ctx.obj["config"], read_config_text(rules_file),
                                    rules_file).rules, str(rules_file)
     scope = Scope.from_settings(settings)
     given = None if use_incidents else ()
@@ -285,10 +284,9 @@ def rules_save(
     """Validate a rules file and make it the configured rules: a new version, audited."""
     from alerts.rule_versions import rules_path, save_rules
 
-    read_yaml(file)
+    text = read_config_text(file)
     with _rules_store(ctx) as store:
-        version = save_rules(ctx.obj["config"], store, file.read_text(encoding="utf-8"), by, reason,
-                             source=file)
+        version = save_rules(ctx.obj["config"], store, text, by, reason, source=file)
     _print(f"rules version {version.id} saved to {rules_path(ctx.obj['config'])} "
            f"(sha256 {version.sha256[:12]}); the service uses it from its next start")
 

@@ -38,9 +38,9 @@ _HINTS = {
 }
 
 
-def read_yaml(path: Path) -> Any:
-    """Parse one YAML file; a missing, unreadable or malformed file (bytes that are not UTF-8
-    included) becomes a one-line ConfigError."""
+def read_config_text(path: Path) -> str:
+    """One config file's text; a missing or unreadable file, or bytes that are not UTF-8,
+    become a one-line ConfigError naming the file (and the line and byte)."""
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -48,22 +48,33 @@ def read_yaml(path: Path) -> Any:
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
     try:
-        text = raw.decode("utf-8")
+        return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line, column = raw.count(b"\n", 0, exc.start) + 1, exc.start - raw.rfind(b"\n", 0, exc.start)
         raise ConfigError(f"{path}: line {line}, byte {column}: not valid UTF-8 "
                           "(hint: save the file as UTF-8)") from None
+
+
+def read_yaml(path: Path) -> Any:
+    """Parse one YAML file; a missing, unreadable or malformed file (bytes that are not UTF-8
+    included) becomes a one-line ConfigError."""
+    return parse_yaml(read_config_text(path), path)
+
+
+def parse_yaml(text: str, source: Path | str) -> Any:
+    """YAML text parsed; what PyYAML refuses or cannot build is a one-line ConfigError naming
+    ``source`` (and the line and column where PyYAML says)."""
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError(f"{path}: {where}invalid YAML: {' '.join(problem.split())}") from None
+        raise ConfigError(f"{source}: {where}invalid YAML: {' '.join(problem.split())}") from None
     except RecursionError:
-        raise ConfigError(f"{path}: invalid YAML: nested too deeply") from None
+        raise ConfigError(f"{source}: invalid YAML: nested too deeply") from None
     except (ValueError, TypeError, OverflowError) as exc:  # a tagged or date-like value PyYAML cannot build
-        raise ConfigError(f"{path}: invalid YAML value: {' '.join(str(exc).split())} "
+        raise ConfigError(f"{source}: invalid YAML value: {' '.join(str(exc).split())} "
                           "(hint: quote it if it is meant as text)") from None
 
 
@@ -115,13 +126,19 @@ def parse_duration(value: Any) -> dt.timedelta:
     """Accept ``90s``, ``15m``, ``1h``, ``28d``, ``1w``, a number of seconds or a timedelta."""
     if isinstance(value, dt.timedelta):
         return value
+    seconds = None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return dt.timedelta(seconds=value)
-    if isinstance(value, str):
+        seconds = value
+    elif isinstance(value, str):
         match = _DURATION.match(value)
         if match:
-            return dt.timedelta(seconds=float(match.group(1)) * _UNIT_SECONDS[match.group(2)])
-    raise ValueError(f"{value!r} is not a duration such as 90s, 15m, 1h or 28d")
+            seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+    if seconds is None or seconds != seconds:  # nothing matched, or NaN
+        raise ValueError(f"{value!r} is not a duration such as 90s, 15m, 1h or 28d")
+    try:
+        return dt.timedelta(seconds=seconds)
+    except OverflowError:  # past timedelta's 999,999,999 days
+        raise ValueError(f"{value!r} is far too long for a duration (hint: at most a few years)") from None
 
 
 def _format_duration(value: dt.timedelta) -> str:

@@ -57,6 +57,15 @@ def test_bad_value_names_field(config_path):
     assert "not a duration" in message
 
 
+def test_a_duration_past_any_date_is_one_line(config_path):
+    (config_path.parent / "sources.yaml").write_text(
+        "sources:\n  - {id: feed, kind: rss, url: 'https://example.org/rss', every: 99999999999999999999d}\n"
+    )
+    message = error_of(config_path)
+    assert "sources[0].rss.every" in message and "far too long for a duration" in message
+    assert len(message.splitlines()) <= 2
+
+
 def test_unknown_source_kind(config_path):
     (config_path.parent / "sources.yaml").write_text("sources:\n  - {id: feed, kind: fax}\n")
     assert "sources.yaml: sources[0]" in error_of(config_path)

@@ -555,6 +555,8 @@ def test_cli_silences_ack_and_list(config_path):
          "needs a reason"),
         (["silences", "add", "--match", "locality=x", "--reason", "r", "--by", "Sam", "--for", "soon"],
          "--for: 'soon' is not a duration"),
+        (["silences", "add", "--match", "locality=x", "--reason", "r", "--by", "Sam", "--for",
+          "99999999999999999999d"], "--for: '99999999999999999999d' is far too long for a duration"),
     ):
         result = runner.invoke(app, [*base, *args])
         assert result.exit_code == 2 and message in result.output, result.output

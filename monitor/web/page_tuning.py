@@ -21,6 +21,7 @@ from alerts.backtest import backtest, numeric_fields, sweep, sweep_values, varia
 from alerts.evaluate import Scope
 from alerts.incidents import add_incident, list_incidents
 from alerts.rule_versions import check_rules, diff, list_versions, revert, rules_path, save_rules, sha256
+from monitor.config_files import read_config_text
 from monitor.errors import TensionError
 from monitor.web.auth import User, require
 from monitor.web.pages import RowId, render
@@ -61,8 +62,8 @@ def _target(text: str) -> tuple[str, str, str]:
 def current_rules(settings) -> dict:
     """The rules file on disk, parsed and checked like a save would; the running rules if broken."""
     path = rules_path(settings.config_path)
-    text = path.read_text(encoding="utf-8")
     try:
+        text = read_config_text(path)
         rules, problem = check_rules(settings.config_path, text).rules, None
     except TensionError as exc:
         rules, problem = settings.rules.rules, str(exc)
