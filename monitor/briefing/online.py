@@ -17,6 +17,7 @@ from sqlalchemy import Connection, and_, func, select
 from alerts.evaluate import EXCLUDED_FROM_MOBILISATION
 from monitor.briefing import when
 from monitor.briefing.period import Period
+from monitor.post_text import capped_text
 from monitor.privacy import EXCERPT_MAX, clean_excerpt  # noqa: F401 - the briefing's quoting rule
 from monitor.scoring import _slug
 from monitor.store.schema import (
@@ -153,7 +154,7 @@ def gatherings(conn: Connection, settings, period: Period, names: dict[str, str]
     place, and never X (its terms forbid using its content for protests)."""
     sites = {s.id: s.name for s in settings.localities.sensitive_sites}
     query = (
-        select(post_localities.c.locality_id, post_localities.c.site_id, posts.c.published_at, posts.c.text)
+        select(post_localities.c.locality_id, post_localities.c.site_id, posts.c.published_at, capped_text())
         .select_from(posts.join(post_scores, post_scores.c.post_id == posts.c.id)
                      .join(post_localities, post_localities.c.post_id == posts.c.id))
         .where(and_(posts.c.published_at >= period.start, posts.c.published_at < period.end),

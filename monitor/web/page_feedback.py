@@ -14,6 +14,7 @@ from fastapi.responses import RedirectResponse
 
 from monitor import audit
 from monitor.errors import TensionError
+from monitor.post_text import capped_text
 from monitor.store.schema import post_feedback, post_scores, posts
 from monitor.web.auth import User, require
 from monitor.web.pages import MAX_ROW_ID, _safe_next, render
@@ -24,13 +25,13 @@ LABELS = {"true": True, "false": False}
 
 
 def record_verdict(store, *, post_id: int, head: str, label: bool, by: str, now) -> bool | None:
-    """Store one verdict with the post's current text and score; returns the verdict it
-    replaced (None when it is the first)."""
+    """Store one verdict with the post's current text (the part the scorer reads) and score;
+    returns the verdict it replaced (None when it is the first)."""
     if head not in HEADS:
         raise TensionError(f"head {head!r}: use one of {', '.join(HEADS)}")
     with store.transaction() as conn:
         row = conn.execute(
-            sa.select(posts.c.text, post_scores.c.model_version, post_scores.c[head].label("score"),
+            sa.select(capped_text(), post_scores.c.model_version, post_scores.c[head].label("score"),
                       post_scores.c.status)
             .select_from(posts.outerjoin(post_scores, post_scores.c.post_id == posts.c.id))
             .where(posts.c.id == post_id)).mappings().first()
