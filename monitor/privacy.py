@@ -261,12 +261,28 @@ def _symbols() -> re.Pattern:
     return re.compile("[" + "".join(ranges) + "\\U00010000-\\U0010ffff]")
 
 
+@functools.cache
+def _folds_with_space() -> dict[int, str]:
+    """Characters that are not spaces but whose compatibility form holds one (the ligature ﷻ,
+    spacing accents such as ´, Arabic presentation forms), mapped to that form without its
+    spaces: folding must never split a handle or a link in two, leaving half of it behind."""
+    table = {}
+    for point in range(0x80, 0x10000):
+        char = chr(point)
+        if not char.isspace():
+            folded = unicodedata.normalize("NFKC", char)
+            if any(c.isspace() for c in folded):
+                table[point] = "".join(c for c in folded if not c.isspace())
+    return table
+
+
 def _plain_characters(text: str) -> str:
     """Compatibility forms folded (＠ to @), invisible characters, emoji and symbols dropped and
     control characters made spaces, before any pattern looks at the text."""
-    value = unicodedata.normalize("NFKC", text)
-    if not value.isascii():
-        value = _symbols().sub("", _INVISIBLE.sub("", value))
+    if text.isascii():
+        return _CONTROL.sub(" ", text)
+    value = unicodedata.normalize("NFKC", text.translate(_folds_with_space()))
+    value = _symbols().sub("", _INVISIBLE.sub("", value))
     return _CONTROL.sub(" ", value)
 
 

@@ -228,6 +228,13 @@ def test_the_leaks_found_in_issue_24_are_gone():
     assert out == "[account removed] see [link removed], [link removed] and [link removed]"
 
 
+def test_folding_a_character_into_words_never_splits_a_handle_or_link():
+    """U+FDFB's compatibility form is three Arabic words: folded as it was, the end of the handle
+    after it survived (found by test_privacy_outputs' generated handles)."""
+    assert clean_excerpt("hi @Yĭ啄ﷻŀûŸ久뫁É8__ĐÛ-_Ġ좇ŀŖaaĵŪĄWųÅ there") == "hi [account removed] there"
+    assert clean_excerpt("see example´lookalike.com/x now") == "see [link removed] now"
+
+
 def test_ordinary_wording_numbers_and_times_are_kept():
     text = "Meeting at 14:00 on 2026-12-07: 1,234 posts, 0.35 share (e.g. Workington), £5 - no.It was"
     assert clean_excerpt(text) == text
