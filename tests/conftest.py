@@ -110,6 +110,22 @@ def config_path(tmp_path, monkeypatch) -> Path:
     return write_config(tmp_path / "config")
 
 
+@pytest.fixture(scope="module")
+def bundled_service(tmp_path_factory):
+    """The bundled Cumberland config with a private SQLite database; the models load once per
+    module."""
+    from monitor.service import Service
+    from monitor.settings import load_settings
+
+    root = tmp_path_factory.mktemp("bundled")
+    settings = load_settings(Path(__file__).resolve().parent.parent / "config" / "tension.yaml")
+    settings = type(settings)(**{**settings.__dict__, "environment": settings.environment.model_copy(
+        update={"database_url": f"sqlite:///{root / 'tension.db'}", "data_dir": root})})
+    service = Service.open(settings)
+    yield service
+    service.close()
+
+
 def _postgres_available() -> bool:
     try:
         engine = sa.create_engine(PG_ADMIN_URL)

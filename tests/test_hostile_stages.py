@@ -9,7 +9,6 @@ import hashlib
 import itertools
 import json
 import logging
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -20,10 +19,8 @@ from conftest import utc
 from monitor import cli
 from monitor.cli import app
 from monitor.post_text import TEXT_CAP
-from monitor.settings import load_settings
 from monitor.store.schema import post_scores, posts
 
-REPO = Path(__file__).resolve().parent.parent
 NOW = utc(2026, 11, 20, 12)
 runner = CliRunner()
 cli.out.width = cli.err.width = 240
@@ -37,17 +34,8 @@ _ids = itertools.count()
 
 
 @pytest.fixture(scope="module")
-def service(tmp_path_factory):
-    """The bundled config with a private SQLite database; the models load once per module."""
-    from monitor.service import Service
-
-    root = tmp_path_factory.mktemp("hostile")
-    settings = load_settings(REPO / "config" / "tension.yaml")
-    settings = type(settings)(**{**settings.__dict__, "environment": settings.environment.model_copy(
-        update={"database_url": f"sqlite:///{root / 'tension.db'}", "data_dir": root})})
-    service = Service.open(settings)
-    yield service
-    service.close()
+def service(bundled_service):
+    return bundled_service
 
 
 def store_posts(service, texts: list[str], *, published: list[dt.datetime] | None = None,

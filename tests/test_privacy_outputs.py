@@ -36,7 +36,7 @@ from monitor.store.schema import amplification_bursts, cluster_windows, narrativ
 from test_briefing import W47, week  # noqa: F401 - the briefing's week fixture
 from test_briefing import NOW as BRIEFING_NOW
 from test_delivery import smtp  # noqa: F401 - the aiosmtpd fixture
-from test_dispatch import CONTEXT, M, S, T0, fire, run
+from test_dispatch import M, S, T0, fire, run
 from test_emerging import RULES, SCOPE
 from test_privacy_cleaning import addresses, handles, links, markup, parts, phones, secret, wording
 from test_web_pages import NOW as PAGES_NOW

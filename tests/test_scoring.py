@@ -16,7 +16,6 @@ from monitor.fact_checks import status_from_rating
 from monitor.settings import load_settings
 from monitor.store.schema import claims, post_localities, post_narratives, post_scores
 
-REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).parent / "fixtures"
 runner = CliRunner()
 cli.out.width = cli.err.width = 240
@@ -27,17 +26,8 @@ CONTRACT_KEYS = {"id", "hate", "offensive", "conspiracy", "mobilisation", "negat
 
 
 @pytest.fixture(scope="module")
-def service(tmp_path_factory):
-    """The bundled Cumberland config with a private database; models load once per module."""
-    from monitor.service import Service
-
-    root = tmp_path_factory.mktemp("svc")
-    settings = load_settings(REPO / "config" / "tension.yaml")
-    settings = type(settings)(**{**settings.__dict__, "environment": settings.environment.model_copy(
-        update={"database_url": f"sqlite:///{root / 'tension.db'}", "data_dir": root})})
-    service = Service.open(settings)
-    yield service
-    service.close()
+def service(bundled_service):
+    return bundled_service
 
 
 def posts_for(service, texts: list[str], *, start: int = 0, platform: str = "x"):

@@ -5,7 +5,6 @@ with a one-line reason."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import re
 import secrets
