@@ -39,6 +39,7 @@ from monitor.store.schema import (
 )
 from monitor.store.stage_state import save_watermark, watermark
 from monitor.tension_index import write_levels
+from sources.base import EARLIEST
 
 log = logging.getLogger("tension.aggregate")
 
@@ -52,7 +53,7 @@ Range = tuple[dt.datetime, dt.datetime]
 # Posts dated outside these are not counted: an older store may hold a post dated 0001-01-01 or
 # 9999-12-31 (collection refuses them now), and the windows' and levels' date arithmetic must
 # stay in range.
-COUNTED_FROM = dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)
+COUNTED_FROM = EARLIEST
 COUNTED_UNTIL = dt.datetime(9000, 1, 1, tzinfo=dt.timezone.utc)
 
 

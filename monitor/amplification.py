@@ -33,13 +33,12 @@ from monitor.post_text import capped_text
 from monitor.privacy import clean_excerpt
 from monitor.store.schema import amplification_bursts, post_localities, posts
 from monitor.store.stage_state import save_watermark, watermark
+from sources.base import EARLIEST, FUTURE_SLACK
 
 log = logging.getLogger("tension.amplification")
 STAGE = "amplification"
 _WORD = re.compile(r"[a-z0-9']+")
 _NOISE = re.compile(r"(?<![\w.])@\w{1,50}|https?://\S+|#\w+")
-EARLIEST = dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)
-LATEST_AHEAD = dt.timedelta(days=1)
 
 
 class AmplificationSettings(BaseModel):
@@ -141,7 +140,7 @@ def detect(store, config: AmplificationSettings, now: dt.datetime) -> int:
     with store.transaction() as conn:
         last = watermark(conn, STAGE)
         new = sa.select(sa.func.min(posts.c.published_at), sa.func.max(posts.c.published_at)).where(
-            posts.c.published_at >= EARLIEST, posts.c.published_at <= now + LATEST_AHEAD)
+            posts.c.published_at >= EARLIEST, posts.c.published_at <= now + FUTURE_SLACK)
         if last is not None:
             new = new.where(posts.c.collected_at > last - dt.timedelta(minutes=1))
         first, newest = conn.execute(new).one()

@@ -22,6 +22,7 @@ from rich.progress import Progress
 
 from monitor.cli import _settings, app, err, out, user_errors, utcnow
 from monitor.errors import TensionError
+from sources.base import encodable
 
 claims_app = typer.Typer(help="Fact-check claims: import them, match text against them.",
                          no_args_is_help=True)
@@ -174,7 +175,7 @@ def _batches(path: Path) -> Iterator[tuple[list[dict], list[str]]]:
             problems.append(f"{path}:{record['line']}: lang must be a string")
             continue
         text = str(record["text"])
-        if not all(_unicode(value) for value in (record["id"], text, lang or "")):
+        if not all(encodable(value) for value in (record["id"], text, lang or "")):
             problems.append(f"{path}:{record['line']}: not valid Unicode (a lone surrogate escape)")
             continue
         record["text"], record["length"] = cap(text), len(text)  # the rest is never kept
@@ -186,14 +187,6 @@ def _batches(path: Path) -> Iterator[tuple[list[dict], list[str]]]:
         yield chunk, problems
 
 
-def _unicode(value: str) -> bool:
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
 def _post_text(record: dict):
     from classifiers.scoring import PostText
 
@@ -201,24 +194,15 @@ def _post_text(record: dict):
 
 
 def _score(scorer, items: list, records: list[dict], path: Path) -> Iterator[tuple[dict | None, str | None]]:
-    """(result, None) per item, or (None, problem) for one the scorer fails on: a failing batch
-    is scored again one item at a time, so only the failing line is skipped."""
-    from monitor.scoring import one_line
+    """(result, None) per item, or (None, problem) for one the scorer fails on: only the failing
+    line is skipped (``monitor.scoring.score_each``)."""
+    from monitor.scoring import one_line, score_each
 
-    if not items:
-        return
-    try:
-        yield from ((result, None) for result in scorer.score(items))
-        return
-    except Exception:  # noqa: BLE001 - one bad line must not lose the others; retried one by one below
-        pass
-    for item, record in zip(items, records):
-        try:
-            (result,) = scorer.score([item])
-        except Exception as exc:  # noqa: BLE001 - reported with its line number, the rest go on
-            yield None, f"{path}:{record['line']}: the scorer failed on it ({one_line(exc)})"
-            continue
-        yield result, None
+    for record, (result, error) in zip(records, score_each(scorer, items)):
+        if error is not None:
+            yield None, f"{path}:{record['line']}: the scorer failed on it ({one_line(error)})"
+        else:
+            yield result, None
 
 
 @claims_app.command("match")

@@ -33,7 +33,7 @@ from monitor.localities import LocalityFile
 from monitor.privacy import secret_file
 from monitor.store import Store
 from monitor.store.schema import posts, report_contacts
-from sources.base import Post
+from sources.base import EARLIEST, Post, encodable
 
 if TYPE_CHECKING:
     from monitor.settings import Settings
@@ -47,15 +47,6 @@ MAX_CONTACT = 500
 # A reporter's clock may run a little ahead of ours.
 CLOCK_SKEW = dt.timedelta(minutes=5)
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-EARLIEST_YEAR = 2000
-
-
-def _encodable(value: str) -> bool:
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 class ReportRejected(TensionError):
@@ -90,7 +81,7 @@ class ReportIn(BaseModel):
     def _storable(cls, value: str | None) -> str | None:
         """Neither database stores a NUL, nor any encoding a lone surrogate: refused here with a
         reason, not by the database as an error the partner would retry for ever."""
-        if value is not None and ("\x00" in value or not _encodable(value)):
+        if value is not None and ("\x00" in value or not encodable(value)):
             raise ValueError("contains a character that cannot be stored (a NUL or a lone surrogate)")
         return value
 
@@ -114,8 +105,8 @@ class ReportIn(BaseModel):
         """Reject what is in the future wherever the reporter is; ``file_report`` then applies
         the partnership's own clock and time zone."""
         now = dt.datetime.now(dt.timezone.utc)
-        if value is not None and value.year < EARLIEST_YEAR:  # also keeps the UTC arithmetic in range
-            raise ValueError(f"is before {EARLIEST_YEAR}")
+        if value is not None and value.year < EARLIEST.year:  # also keeps the UTC arithmetic in range
+            raise ValueError(f"is before {EARLIEST.year}")
         if isinstance(value, dt.datetime):
             if value.tzinfo is None:
                 raise ValueError("give a UTC offset (2026-11-20T14:30:00Z or +00:00) or just a date")

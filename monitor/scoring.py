@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import sqlalchemy as sa
@@ -154,24 +154,43 @@ def post_text(row: dict):
                     length=(row["title_length"] or 0) + 1 + (row["text_length"] or 0))
 
 
-def score_rows(scorer, rows: list[dict]) -> list[dict]:
-    """One result per row. A failing batch is scored again one post at a time, so that only the
-    post that fails is set aside (with its reason), never the posts beside or after it."""
-    items = [post_text(r) for r in rows]
+def score_each(scorer, items: list, *, on_batch_error: Callable[[BaseException], None] | None = None,
+               **options) -> Iterator[tuple[dict | None, BaseException | None]]:
+    """(result, None) per item, or (None, the error) for one the scorer fails on. A failing
+    batch is scored again one item at a time, so only the item that fails is set aside, never
+    the items beside or after it (the scoring stage and `tension score` alike)."""
+    if not items:
+        return
     try:
-        return scorer.score(items, keep_embeddings=True)
-    except Exception as exc:  # noqa: BLE001 - the boundary of the stage: any post may break the scorer
+        results = scorer.score(items, **options)
+    except Exception as exc:  # noqa: BLE001 - the boundary of scoring: any post may break the scorer
         if len(items) == 1:
-            return [_poison(scorer, rows[0], exc)]
-        log.warning("scoring batch failed; scoring its posts one at a time", extra={"fields": {
-            "posts": len(items), "first_id": rows[0]["id"], "error": one_line(exc)}})
-    results = []
-    for row, item in zip(rows, items):
+            yield None, exc
+            return
+        if on_batch_error is not None:
+            on_batch_error(exc)
+    else:
+        yield from ((result, None) for result in results)
+        return
+    for item in items:
         try:
-            results.extend(scorer.score([item], keep_embeddings=True))
-        except Exception as exc:  # noqa: BLE001 - as above, for this one post
-            results.append(_poison(scorer, row, exc))
-    return results
+            (result,) = scorer.score([item], **options)
+        except Exception as exc:  # noqa: BLE001 - as above, for this one item
+            yield None, exc
+            continue
+        yield result, None
+
+
+def score_rows(scorer, rows: list[dict]) -> list[dict]:
+    """One result per row; a row the scorer fails on is set aside with its reason."""
+    def batch_failed(exc: BaseException) -> None:
+        log.warning("scoring batch failed; scoring its posts one at a time", extra={"fields": {
+            "posts": len(rows), "first_id": rows[0]["id"], "error": one_line(exc)}})
+
+    scored = score_each(scorer, [post_text(r) for r in rows], on_batch_error=batch_failed,
+                        keep_embeddings=True)
+    return [result if error is None else _poison(scorer, row, error)
+            for row, (result, error) in zip(rows, scored)]
 
 
 def one_line(exc: BaseException) -> str:

@@ -167,6 +167,12 @@ def _kind(value: Any) -> str:
     return {dict: "an object", list: "a list", tuple: "a list"}.get(type(value), f"a {type(value).__name__}")
 
 
+def encodable(value: str) -> bool:
+    """Whether text can be stored as it is: UTF-8 (and so either database) has no form for a
+    surrogate code point, the escape a broken decode leaves behind."""
+    return not _SURROGATE.search(value)
+
+
 def _clean(value: str) -> str:
     if _SURROGATE.search(value):  # pairs are joined, lone halves replaced
         value = value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")

@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import sample_records, utc, write_config
+from test_collect import ListSource
 from monitor.collect import collect_source
 from monitor.errors import ConfigError
 from monitor.pipeline import collect_due
@@ -27,7 +28,7 @@ from monitor.service import Service
 from monitor.settings import load_settings
 from monitor.store import Store
 from monitor.store.schema import posts
-from sources.base import Collection, Post
+from sources.base import Post
 from sources.http import HttpPolicy
 from sources.replay import ReplayConfig
 
@@ -209,23 +210,6 @@ def collector_post(draw, index: int) -> Post:
     return Post(source_id="buggy", **fields)
 
 
-class ListSource:
-    kind = "test"
-
-    def __init__(self, source_id, batches):
-        self.id = source_id
-        self.batches = list(batches)
-
-    def collect(self, state, now):
-        batch = self.batches.pop(0)
-        if isinstance(batch, Exception):
-            raise batch
-        return Collection(posts=batch, state=state.evolve(cursor="read"), more=bool(self.batches))
-
-    def close(self):
-        pass
-
-
 def run(store, source, config):
     return collect_source(store, source, config, pseudonymiser=PSEUDO, policy=HttpPolicy(), now=NOW,
                           rng=random.Random(0))
@@ -238,7 +222,7 @@ def test_whatever_a_collector_hands_over_is_stored_or_named_and_nothing_crashes(
     with store.transaction() as conn:
         conn.execute(sa.delete(posts))
     config = ReplayConfig(id="buggy", kind="replay", path="unused.jsonl", platform="x")
-    report = run(store, ListSource("buggy", [list(batch)]), config)
+    report = run(store, ListSource("buggy", list(batch)), config)
     assert report.error is None, report.error
     stored = set(stored_ids(store, "buggy"))
     named = {r.split(": ")[0] for r in report.rejected}

@@ -25,6 +25,7 @@ from monitor.web.page_audit import AuditPage, audit_page
 from monitor.web.page_localities import FlaggedPost, LocalityDetail, Place, find_place, flagged_posts, locality_detail
 from monitor.web.page_overview import AlertOut, LocalityLevel, alert_rows, locality_levels
 from monitor.web.page_sources import SourceOut, source_rows
+from sources.base import EARLIEST
 
 # Declared for the OpenAPI document (and its "Authorize" button); ``require`` does the checking.
 _token = HTTPBearer(auto_error=False, scheme_name="apiToken",
@@ -36,7 +37,7 @@ router = APIRouter(prefix="/api/v1", tags=["dashboard"],
 DAY = dt.timedelta(days=1)
 # The days a level may be asked for: outside them there is no data, and a day's arithmetic
 # (9999-12-31 plus one) would overflow.
-FIRST_DAY, LAST_DAY = dt.date(2000, 1, 1), dt.date(2999, 12, 31)
+FIRST_DAY, LAST_DAY = EARLIEST.date(), dt.date(2999, 12, 31)
 
 
 class LocalityOut(Place):
