@@ -152,6 +152,18 @@ def _field_error(item: dict) -> dict:
     return {"field": field, "message": _one_line(item["msg"].removeprefix("Value error, "), 300)}
 
 
+def _plain_problem(item: dict) -> str:
+    """One validation error as an officer reads it: our own checks' words as they are, the
+    framework's stock messages ("Input should be less than or equal to 9223372036854775807")
+    as a plain sentence naming the value."""
+    names = [str(part) for part in item["loc"] if part not in ("body", "path", "query")]
+    name = _one_line(names[-1].replace("_", " "), 60) if names else "request"
+    if item["type"] == "value_error":
+        return f"The {name}: " + _one_line(item["msg"].removeprefix("Value error, "), 300) + "."
+    return (f"The {name} in this address or form is missing or not one the service can use. "
+            "Check the link, or go back and try again.")
+
+
 def _one_line(text: str, limit: int) -> str:
     """Control characters (a newline in a JSON key) shown as '?', and at most ``limit`` characters."""
     text = _CONTROL.sub("?", text)
@@ -174,7 +186,7 @@ def _install_error_shape(app: FastAPI) -> None:
         fields = [_field_error(item) for item in exc.errors()]
         summary = "; ".join(f"{f['field']}: {f['message']}" for f in fields)
         if _wants_html(request):
-            return _error_page(request, 422, summary)
+            return _error_page(request, 422, " ".join(_plain_problem(item) for item in exc.errors()))
         return JSONResponse(status_code=422, content=error_body("invalid_request", summary, fields))
 
     @app.exception_handler(ReportRejected)
