@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -123,6 +124,110 @@ def hate_contrast(local: Path = LOCAL_DATA) -> list[Example]:
     return out
 
 
+# ---------------------------------------------------------------- the larger hate / offensive sets (issue 25)
+# DynaHate target codes (README_dynahate_columns.md) and SBIC target words -> our groups; unmapped codes
+# (working class, old, notgiven...) give no group.
+DYNAHATE_TARGETS = {
+    "bla": "race_ethnicity", "african": "race_ethnicity", "asi": "race_ethnicity", "arab": "race_ethnicity",
+    "mixed": "race_ethnicity", "non": "race_ethnicity", "indig": "race_ethnicity", "ethnic": "race_ethnicity",
+    "trav": "race_ethnicity", "east": "race_ethnicity", "south": "race_ethnicity", "chinese": "race_ethnicity",
+    "pak": "race_ethnicity", "jew": "religion", "mus": "religion", "immig": "migrants", "ref": "migrants",
+    "for": "migrants", "asylum": "migrants", "gay": "sexuality", "bis": "sexuality", "trans": "gender_identity",
+    "gendermin": "gender_identity", "dis": "disability", "wom": "women",
+}
+SBIC_TARGETS = (
+    (r"black|african|asian|latin|hispanic|mexican|native american|arab|indian|chinese|japanese|korean|"
+     r"people of color|non-white|minorit|ethnic|race|romani|gypsy|pakistani", "race_ethnicity"),
+    (r"jew|muslim|islam|christian|hindu|sikh|catholic|religio|atheist", "religion"),
+    (r"immigrant|refugee|migrant|foreigner|illegal", "migrants"),
+    (r"gay|lesbian|bisexual|queer|lgbt|homosexual", "sexuality"),
+    (r"trans|non-binary|nonbinary|gender", "gender_identity"),
+    (r"disab|autis|mental|retard|deaf|blind|wheelchair|downs", "disability"),
+    (r"\bwom[ae]n|girl|female|feminis|mothers", "women"),
+)
+
+
+def _dynahate_targets(code: str) -> tuple[str, ...]:
+    found = set()
+    for part in re.split(r"[,\s]+", code or ""):
+        for piece in part.replace("wom", ".wom").split("."):
+            if piece in DYNAHATE_TARGETS:
+                found.add(DYNAHATE_TARGETS[piece])
+    return tuple(sorted(found))
+
+
+def dynahate(root: Path) -> list[Example]:
+    """Vidgen et al. 2021 (adversarial, human-written). Train (reconstructed: text and label only) is cut 90/10
+    into train / val by the text's hash; the official dev split is our test (the official test split is held
+    out and not here). label 1 = hate; ``kind`` the hate type and ``targets`` the groups, where given (dev)."""
+    d = root / "dynahate_train"
+    out = [Example(r["text"], int(r["label"] == "hate"), hash_split(r["text"], test=0.0, val=0.1, salt="dyn"),
+                   "dynahate") for r in _csv(d / "train.csv")]
+    for r in _csv(d / "dev.csv"):
+        targets = _dynahate_targets(r.get("target", ""))
+        out.append(Example(r["text"], int(r["label"] == "hate"), "test", "dynahate", targets=targets,
+                           kind=r.get("type", ""), has_targets=r.get("target") not in ("notgiven", "")))
+    return out
+
+
+def measuring_hate_speech(root: Path) -> list[Example]:
+    """Measuring Hate Speech, Röttger et al.'s balanced binary subset; their train / dev / test files as splits."""
+    split = {"train": "train", "dev": "val", "test": "test"}
+    return [Example(r["text"], int(r["label_hate_maj"]), split[r["rottger_split"]], "mhs")
+            for r in _csv(root / "measuring_hate_speech" / "mhs_binary_rottger2022.csv")]
+
+
+def hateval(root: Path) -> list[Example]:
+    """HatEval 2019 English: hate against immigrants and women (HS), official train / dev / test."""
+    d = root / "hateval2019_en"
+    out = []
+    for split, name in (("train", "train"), ("val", "dev"), ("test", "test")):
+        for r in _csv(d / f"data_HATEVAL_original_data_hateval2019_en_{name}.csv"):
+            out.append(Example(r["text"], int(r["HS"]), split, "hateval", kind="aggressive" if r["AG"] == "1" else ""))
+    return out
+
+
+def olid(root: Path) -> list[Example]:
+    """OLID / OffensEval 2019 level A: offensive (1) or not; train cut 90/10 by hash, official test."""
+    d = root / "olid_offenseval2019"
+    out = [Example(r["tweet"], int(r["subtask_a"] == "OFF"), hash_split(r["tweet"], test=0.0, val=0.1, salt="olid"),
+                   "olid") for r in _csv(d / "data_OLID_original_data_olid-training-v1.0.tsv", delimiter="\t")]
+    gold = {r["id"]: r["label"] for r in _csv(d / "data_OLID_original_data_labels-levela.csv",
+                                              fieldnames=["id", "label"])}
+    out += [Example(r["tweet"], int(gold[r["id"]] == "OFF"), "test", "olid")
+            for r in _csv(d / "data_OLID_original_data_testset-levela.tsv", delimiter="\t") if r["id"] in gold]
+    return out
+
+
+def ethos(root: Path) -> list[Example]:
+    """ETHOS binary (YouTube, Reddit): hate when at least half the annotators said so; hashed 70/10/20."""
+    return [Example(r["comment"], int(float(r["isHate"]) >= 0.5), hash_split(r["comment"], 0.2, 0.1, "eth"), "ethos")
+            for r in _csv(root / "ethos" / "ethos_ethos_data_Ethos_Dataset_Binary.csv", delimiter=";")
+            if r.get("comment", "").strip()]
+
+
+def _sbic_targets(minority: str) -> tuple[str, ...]:
+    low = minority.lower()
+    return tuple(sorted({g for pattern, g in SBIC_TARGETS if re.search(pattern, low)}))
+
+
+def sbic(root: Path) -> list[Example]:
+    """Social Bias Frames (aggregated): offensive (1) when the mean offensiveYN is at least 0.5; ``targets`` from
+    the annotators' target minority words. Only dev and test are here: dev is cut 90/10 into train / val by
+    hash, test stays test."""
+    d = root / "sbic"
+    out = []
+    for name, test in (("dev", False), ("tst", True)):
+        for r in _csv(d / f"SBIC.v2.agg.{name}.csv"):
+            text = (r.get("post") or "").strip()
+            if not text:
+                continue
+            split = "test" if test else hash_split(text, test=0.0, val=0.1, salt="sbic")
+            out.append(Example(text, int(float(r["offensiveYN"] or 0) >= 0.5), split, "sbic",
+                               targets=_sbic_targets(r.get("targetMinority", "")), has_targets=True))
+    return out
+
+
 # ---------------------------------------------------------------- conspiracy
 def covid_vaccine_conspiracy(root: Path) -> list[Example]:
     rows = _csv(root / "covid_vaccine_conspiracy" / "finaldataset_y.csv")
@@ -218,4 +323,11 @@ SOURCES = {  # name -> (licence, trainable in default heads)
                     "only, never trained on", False),
     "prct": ("CC0 / CC BY-NC-SA 4.0 conflict -> treated as non-commercial: evaluation only", False),
     "constraint": ("research use: evaluation only", False),
+    # the hate model's sets (issue 25; ../shared/data/README.md: research use and unstated licences may train)
+    "dynahate": ("none stated (research use; cite Vidgen et al. 2021)", True),
+    "mhs": ("CC BY 4.0 (Measuring Hate Speech; Röttger et al.'s subset states none)", True),
+    "hateval": ("research use (SemEval-2019 Task 5 usage agreement)", True),
+    "olid": ("research use (OffensEval 2019)", True),
+    "ethos": ("GPL-3.0", True),
+    "sbic": ("CC BY 4.0", True),
 }
