@@ -96,8 +96,11 @@ class Bench:
         self.emb_text = cached_encode(encoder, self.texts)
         self.emb_title = cached_encode(encoder, [t or x for t, x in zip(self.titles, self.texts)])
         self.qids = sorted(set(self.qrels["train"]) | set(self.qrels["dev"]))
+        # tweets are read as the scorer reads posts: normalised (links, mentions, emoji out; hashtags as words)
+        from classifiers.normalise import normalise
+
         self.emb_q = dict(zip(self.qids, cached_encode(encoder,
-                                                       [self.queries[q] for q in self.qids])))
+                                                       [normalise(self.queries[q]) for q in self.qids])))
         self.encode_seconds = time.time() - t0
 
     def index(self, *, titles: bool = True, title_emb: bool = True, **kwargs) -> ClaimIndex:

@@ -4,7 +4,9 @@
                                  [--encoder onnx|torch]
 
 Prints a table: HateXplain test macro-F1 (3 classes), target-group F1, Davidson held-out hate-class F1,
-hate_contrast test accuracy per functional kind, conspiracy accuracy on the held-back conspiracy sets,
+hate_contrast test accuracy per functional kind, the hate model's test macro-F1 on every set it trained on,
+DynaHate dev macro-F1, robustness to appended links / mentions / hashtags / emoji, each word rule on and off
+(``classifiers.hate_evaluation``), the last leave-one-dataset-out run (``benchmarks.hate_lodo``), conspiracy accuracy on the held-back conspiracy sets,
 mobilisation test F1, and the narrative matcher's CheckThat! 2022 2A English MAP@5 on the dev split
 (the first run encodes 14k claims, several minutes; later runs read var/cache). The metric functions
 live in ``classifiers.evaluation.METRICS``; ``EXTRA_METRICS`` below adds the claim-retrieval one.
@@ -20,7 +22,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from classifiers import datasets as D  # noqa: E402
-from classifiers import evaluation  # noqa: E402
+from classifiers import evaluation, hate_evaluation  # noqa: E402
+
 
 def checkthat(ctx: evaluation.Context) -> list[evaluation.Row]:
     """Claim retrieval: tweet -> previously fact-checked claim, as the narrative matcher does it."""
@@ -35,7 +38,7 @@ def checkthat(ctx: evaluation.Context) -> list[evaluation.Row]:
 
 
 # Further metric functions, each ``fn(ctx: evaluation.Context) -> list[evaluation.Row]``.
-EXTRA_METRICS: list = [checkthat]
+EXTRA_METRICS: list = [*hate_evaluation.METRICS, checkthat]
 
 
 def main(argv=None) -> int:
@@ -54,8 +57,10 @@ def main(argv=None) -> int:
     from classifiers.obfuscation import WORDS_FILE, Readable
 
     words = (a.models / "words.json") if a.models else WORDS_FILE
-    ctx = evaluation.Context(Heads.load(a.models), a.data, cache.encode, layers=cache.layers, tokens=cache.tokens,
-                             readable=Readable.load(words))
+    heads = Heads.load(a.models)
+    ctx = evaluation.Context(heads, a.data, cache.encode, layers=cache.layers, tokens=cache.tokens,
+                             readable=Readable.load(words),
+                             verdicts=lambda texts: cache.verdicts(texts, heads.branch_weights))
     rows = evaluation.run(ctx, evaluation.METRICS + EXTRA_METRICS)
     print(evaluation.table(rows))
     print(f"\nheads {ctx.heads.version}; encoder {cache.encoder.version}; {time.time() - t0:.0f}s")

@@ -226,6 +226,8 @@ def run_pipeline(posts: list[str], *, threads: int, ner: str, encoder: str,
         "scored": scored, "not_scored_language": not_scored, "stages_s": stages,
         "cpu_share": cpu / (wall * threads), "load_before": load_before, "load_after": _load(),
         "output_bytes": size,
+        # every model loaded and 5,000 posts scored: the process's peak resident memory (Linux: KiB)
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
 
 
@@ -290,6 +292,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{res['posts'] / secs if secs > 0 else float('inf'):9.0f} posts/s")
     print(f"  load average {res['load_before']:.2f} -> {res['load_after']:.2f}; "
           f"this process used {100 * res['cpu_share']:.0f}% of {args.threads} cores")
+    print(f"peak memory with every model loaded, after scoring: {res['peak_rss_mb']:.0f} MB")
     out = {"source": source, "pipeline": res}
     if not args.no_baseline:
         base = run_baseline(posts[: args.baseline_posts], threads=args.threads)

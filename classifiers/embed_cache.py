@@ -159,6 +159,28 @@ class EmbeddingCache:
         layers = self.layers(texts, progress)
         return self.encode(texts), layers
 
+    def verdicts(self, texts: Sequence[str], branch: Path | None = None) -> np.ndarray:
+        """The fine-tuned hate model's (n, OUTPUTS) probabilities for the texts (kept in memory for this run, not
+        on disk: the weights change with every training run). ``branch``: its weights, default the shipped model."""
+        from .hate_model import WEIGHTS_FILE
+        from .heads import MODELS_DIR
+
+        branch = Path(branch or MODELS_DIR / WEIGHTS_FILE)
+        if getattr(self, "_branch", None) != branch:
+            from .encoders import make_encoder
+            exports = os.environ.get("TENSION_MODEL_CACHE") or self.root / "onnx"
+            self._with_branch = make_encoder(self.backend, threads=os.cpu_count() or 2, cache_dir=exports,
+                                             branch=branch)
+            self._branch, self._verdicts = branch, {}
+        new = [t for t in dict.fromkeys(texts) if t not in self._verdicts]  # each text once per run
+        if new:
+            self._verdicts.update(zip(new, self._with_branch.encode_with_layers(new, verdicts=True)[-1]))
+        from .hate_model import OUTPUTS
+
+        if not len(texts):
+            return np.zeros((0, len(OUTPUTS)), np.float32)
+        return np.stack([self._verdicts[t] for t in texts]).astype(np.float32)
+
     def tokens(self, texts: Sequence[str], progress: bool = False):
         """``encoder.TokenStates`` of the texts, in input order, as float16 (encoded now, not cached: about 50 KB
         a text)."""

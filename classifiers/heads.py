@@ -1,27 +1,28 @@
-"""Post-level heads over the shared encoder's features: numpy-only inference.
+"""Post-level heads over the shared encoder pass: numpy-only inference.
 
-Each learned head is ``classifiers/models/<head>.safetensors`` (float32 weights ``layer{i}.weight``
-``(in, out)`` and ``layer{i}.bias``; ReLU between layers) plus ``<head>.json`` (output kind, labels,
-threshold(s), version, training summary, and ``input``: which encoder output it reads, ``"embedding"`` =
-the (n, 384) L2-normalised sentence vectors or ``"layers"`` = the (n, 6 * 384) per-layer mean pools;
-missing = ``"embedding"``). Heads reading ``"layers"`` standardise them with the ``input.mean`` /
-``input.scale`` tensors stored beside the weights. A head may instead average several such members
-(``members`` in its JSON, tensors prefixed ``m0.``, ``m1.``...), e.g. one MLP over each encoder output.
+The hate model (hate, offensive, target groups) is the fine-tuned branch inside the encoder pass
+(``classifiers.hate_model``; ``models/hate.json`` + ``models/hate_encoder.safetensors``): its probabilities arrive
+as the encoder's ``verdicts`` output and :class:`HateModel` only reads them. The other learned heads are
+``classifiers/models/<head>.safetensors`` (float32 weights ``layer{i}.weight`` ``(in, out)`` and ``layer{i}.bias``;
+ReLU between layers) plus ``<head>.json`` (output kind, labels, threshold(s), version, training summary, and
+``input``: which encoder output it reads, ``"embedding"`` = the (n, 384) L2-normalised sentence vectors or
+``"layers"`` = the (n, 6 * 384) per-layer mean pools; missing = ``"embedding"``). Heads reading ``"layers"``
+standardise them with the ``input.mean`` / ``input.scale`` tensors stored beside the weights. A head may instead
+average several such members (``members`` in its JSON, tensors prefixed ``m0.``, ``m1.``...).
 ``negativity`` is VADER (offline lexicon), not learned.
 
     heads = Heads.load()
-    vectors, layers = encoder.encode_with_layers(texts)        # one forward pass
-    rows = heads.score(vectors, texts, layers=layers)          # list of dicts, one per post
+    encoder = make_encoder("onnx", branch=heads.branch_weights)
+    vectors, layers, verdicts = encoder.encode_with_layers(texts, verdicts=True)   # one forward pass
+    rows = heads.score(vectors, texts, layers=layers, verdicts=verdicts)          # list of dicts, one per post
 
-``heads.needs_layers`` says whether any head reads the layer pools; if one does and ``layers`` is not
-given, ``score`` / ``score_arrays`` raise ``ValueError``. Likewise ``heads.needs_tokens`` for a member
-of input kind ``"tokens"`` (an attention pool over the last two layers' token states, :class:`TokenMember`):
-pass ``tokens=`` from ``encoder.encode_with_layers(texts, tokens=True)``.
+``heads.needs_layers`` says whether any head reads the layer pools; likewise ``heads.needs_tokens`` for a member
+of input kind ``"tokens"`` (an attention pool over the last two layers' token states, :class:`TokenMember`).
 
-Three word-level corrections follow the hate head (``Heads._read_words``): denials of a pejorative description
-of a group ("Refugees are not criminals.", :mod:`classifiers.negation`), strong feeling aimed at a group's
-attackers or mistreatment ("I can't stand racists who target Poles", :mod:`classifiers.counter_speech`) and
-slurs the training texts lacked (:mod:`classifiers.slurs`).
+Word-level corrections may follow the hate model (``Heads._read_words``; which ones run is ``word_rules`` in
+hate.json, each measured on held-out data by ``benchmarks.quality``): denials of a pejorative description of a
+group (:mod:`classifiers.negation`), strong feeling aimed at a group's attackers (:mod:`classifiers.counter_speech`)
+and slurs the training texts lacked (:mod:`classifiers.slurs`).
 
 Scores are probabilities in [0, 1]: ``hate`` = P(hate speech), ``offensive`` = P(offensive or hate),
 ``conspiracy``, ``mobilisation``, ``negativity`` = (1 - VADER compound) / 2. A label is emitted when a
@@ -48,6 +49,7 @@ from .slurs import SLUR_FLOOR, SlurFinder
 
 MODELS_DIR = Path(__file__).resolve().parent / "models"
 SCORE_NAMES = ("hate", "offensive", "conspiracy", "mobilisation", "negativity")
+WORD_RULES = ("negation", "counter_speech", "slurs")  # classifiers/negation.py, counter_speech.py, slurs.py
 
 
 class Member:
@@ -194,6 +196,34 @@ class Head:
         return p
 
 
+class HateModel:
+    """The fine-tuned hate model's verdicts (``classifiers.hate_model``): its (n, OUTPUTS) probabilities come
+    from the encoder pass itself (``encode_with_layers(..., verdicts=True)`` of an encoder built with
+    ``branch=heads.branch_weights``). ``predict`` gives the three classes the word rules and the labels read:
+    (normal, offensive but not hate, hate), with P(offensive) = max(P(offensive), P(hate)); ``targets`` the
+    per-group probabilities in ``TARGET_GROUPS`` order."""
+
+    def __init__(self, meta: dict, weights: Path):
+        from .hate_model import OUTPUTS
+
+        if meta.get("kind") != "fine-tuned encoder branch" or list(meta.get("labels", [])) != list(OUTPUTS):
+            raise ValueError(f"{weights.with_suffix('.json').name}: not a fine-tuned hate model for outputs {OUTPUTS}")
+        self.name, self.meta, self.weights = "hate", meta, weights
+        self.inputs = ("verdicts",)
+        self.labels = list(OUTPUTS)
+
+    def predict(self, verdicts: np.ndarray) -> np.ndarray:
+        v = np.asarray(verdicts, dtype=np.float32)
+        if v.ndim != 2 or v.shape[1] != len(self.labels):
+            raise ValueError(f"the hate model gives {len(self.labels)} probabilities a post, got shape {v.shape}")
+        hate = v[:, 0]
+        off = np.maximum(v[:, 1], hate)
+        return np.stack([1.0 - off, off - hate, hate], axis=1)
+
+    def targets(self, verdicts: np.ndarray) -> np.ndarray:
+        return np.asarray(verdicts, dtype=np.float32)[:, 2:].copy()
+
+
 class Negativity:
     """VADER compound in [-1, 1] mapped to 0 (very positive) .. 0.5 (neutral) .. 1 (very negative)."""
 
@@ -211,9 +241,10 @@ class Heads:
     """All post-level heads; ``score`` / ``score_arrays`` take encoder vectors, the same texts and (when
     ``needs_layers``) the per-layer pools from the same ``Encoder.encode_with_layers`` call."""
 
-    def __init__(self, hate: Head, targets: Head, conspiracy: Head, mobilisation: Head, negativity: Negativity,
+    def __init__(self, hate: HateModel, conspiracy: Head, mobilisation: Head, negativity: Negativity,
                  target_lexicon: dict[str, list[str]], seen_words: set[str] | frozenset[str] = frozenset()):
-        self.hate_head, self.targets_head = hate, targets
+        self.hate_head = hate
+        self.branch_weights: Path = hate.weights  # build the encoder with branch= this file
         self.conspiracy_head, self.mobilisation_head = conspiracy, mobilisation
         self.negativity_head = negativity
         th = hate.meta["thresholds"]
@@ -222,31 +253,37 @@ class Heads:
             "conspiracy": float(conspiracy.meta["threshold"]), "mobilisation": float(mobilisation.meta["threshold"]),
             "negativity": float(negativity.meta["threshold"]),
         }
-        self.target_groups: tuple[str, ...] = tuple(targets.labels)
-        self.target_thresholds = np.array([targets.meta["thresholds"][g] for g in self.target_groups], np.float32)
+        self.target_groups: tuple[str, ...] = tuple(TARGET_GROUPS)
+        self.target_thresholds = np.array([hate.meta["target_thresholds"][g] for g in self.target_groups], np.float32)
         self._lexicon = {g: re.compile(r"\b(?:" + "|".join(words) + r")\b", re.IGNORECASE)
                          for g, words in target_lexicon.items() if words}
-        self.version = "+".join(f"{h.name}:{h.meta['version']}" for h in (hate, targets, conspiracy, mobilisation)) \
+        self.version = "+".join(f"{h.name}:{h.meta['version']}" for h in (hate, conspiracy, mobilisation)) \
             + f"+negativity:{negativity.meta['version']}"
-        self.encoder_version = hate.meta.get("encoder", "")
-        self.inputs: dict[str, str] = {h.name: "+".join(h.inputs) for h in (hate, targets, conspiracy, mobilisation)}
-        self.needs_layers: bool = any("layers" in h.inputs for h in (hate, targets, conspiracy, mobilisation))
-        self.needs_tokens: bool = any("tokens" in h.inputs for h in (hate, targets, conspiracy, mobilisation))
+        self.encoder_version = conspiracy.meta.get("encoder", "")
+        self.inputs: dict[str, str] = {h.name: "+".join(h.inputs) for h in (hate, conspiracy, mobilisation)}
+        self.needs_layers: bool = any("layers" in h.inputs for h in (conspiracy, mobilisation))
+        self.needs_tokens: bool = any("tokens" in h.inputs for h in (conspiracy, mobilisation))
+        self.needs_verdicts: bool = True
         # slurs the training texts lacked (``seen_words``: models/words.json), see classifiers/slurs.py
         self.slurs = SlurFinder(seen_words)
+        # the word rules that run after the hate model (hate.json "word_rules"; benchmarks.quality measures each)
+        self.rules: frozenset[str] = frozenset(hate.meta.get("word_rules", WORD_RULES))
 
     @classmethod
     def load(cls, models_dir: str | Path | None = None) -> "Heads":
         d = Path(models_dir) if models_dir else MODELS_DIR
         neg_meta = json.loads((d / "negativity.json").read_text())
-        tmeta = json.loads((d / "targets.json").read_text())
+        hate_meta = json.loads((d / "hate.json").read_text())
         words = d / "words.json"
         seen = set(json.loads(words.read_text()).get("words", {})) if words.exists() else set()
-        return cls(Head.load(d, "hate"), Head.load(d, "targets"), Head.load(d, "conspiracy"),
-                   Head.load(d, "mobilisation"), Negativity(neg_meta), tmeta.get("lexicon", {}), seen)
+        weights = d / hate_meta.get("weights", "hate_encoder.safetensors")
+        if not weights.is_file():
+            raise FileNotFoundError(2, "hate model weights missing", str(weights))
+        return cls(HateModel(hate_meta, weights), Head.load(d, "conspiracy"), Head.load(d, "mobilisation"),
+                   Negativity(neg_meta), hate_meta.get("lexicon", {}), seen)
 
     def score_arrays(self, embeddings: np.ndarray, texts: Sequence[str],
-                     layers: np.ndarray | None = None, tokens=None) -> dict[str, np.ndarray]:
+                     layers: np.ndarray | None = None, tokens=None, verdicts=None) -> dict[str, np.ndarray]:
         """Column arrays: each score name -> (n,) float32; ``targets`` -> (n, 7) in ``self.target_groups`` order
         (learned probability, raised to 1.0 where an explicit group term appears in the text); ``denial`` ->
         (n,) bool, the posts denying a pejorative description of a group, and ``counter_speech`` -> (n,) bool,
@@ -256,7 +293,14 @@ class Heads:
 
         ``embeddings`` (n, 384) and ``layers`` (n, 2304) are the two outputs of ``Encoder.encode_with_layers``
         for ``texts``; ``layers`` may be omitted only when no head reads it (``needs_layers`` False), and
-        ``tokens`` (its third output with ``tokens=True``) only when ``needs_tokens`` is False."""
+        ``tokens`` (its output with ``tokens=True``) only when ``needs_tokens`` is False; ``verdicts`` (its output
+        with ``verdicts=True``, from an encoder built with ``branch=heads.branch_weights``) is required."""
+        if verdicts is None:
+            raise ValueError("the hate model's verdicts are missing: build the encoder with "
+                             "branch=heads.branch_weights and pass verdicts=... from encode_with_layers(..., verdicts=True)")
+        verdicts = np.asarray(verdicts, dtype=np.float32)
+        if len(verdicts) != len(texts):
+            raise ValueError(f"{len(verdicts)} hate verdict rows for {len(texts)} texts")
         feats = {"embedding": np.asarray(embeddings, dtype=np.float32)}
         if len(feats["embedding"]) != len(texts):
             raise ValueError(f"{len(feats['embedding'])} embeddings for {len(texts)} texts")
@@ -277,11 +321,11 @@ class Heads:
             raise ValueError(f"heads {needing} read the encoder's token states: pass "
                              "tokens=... from Encoder.encode_with_layers(texts, tokens=True)")
 
-        heads = (self.hate_head, self.targets_head, self.conspiracy_head, self.mobilisation_head)
+        heads = (self.conspiracy_head, self.mobilisation_head)
         # the heads that mix in an n-gram model hash the same texts: once for all of them
         counts = {bits: hashed_counts(texts, bits) for bits in {h.ngram.bits for h in heads if h.ngram is not None}}
-        p, denies, counters, slurs = self._read_words(self.hate_head.predict(feats, texts, counts), texts)
-        tg = self.targets_head.predict(feats, texts, counts)
+        p, denies, counters, slurs = self._read_words(self.hate_head.predict(verdicts), texts)
+        tg = self.hate_head.targets(verdicts)
         for j, g in enumerate(self.target_groups):
             rx = self._lexicon.get(g)
             if rx is not None:
@@ -310,12 +354,15 @@ class Heads:
         Returns the corrected probabilities, which posts are denials, which are counter-speech, and per post the
         slur used or None."""
         p = p.copy()
-        denies = np.array([denial(t) is not None for t in texts], dtype=bool)
-        counters = np.array([not d and counter_speech(t) is not None for d, t in zip(denies, texts)], dtype=bool)
+        n = len(texts)
+        denies = np.array([denial(t) is not None for t in texts], dtype=bool) if "negation" in self.rules \
+            else np.zeros(n, dtype=bool)
+        counters = np.array([not d and counter_speech(t) is not None for d, t in zip(denies, texts)], dtype=bool) \
+            if "counter_speech" in self.rules else np.zeros(n, dtype=bool)
         defends = denies | counters
         p[defends, 1:] *= DENIAL_FACTOR
         p[defends, 0] = 1.0 - p[defends, 1:].sum(axis=1)
-        slurs = [None if defends[i] else self.slurs.find(t) for i, t in enumerate(texts)]
+        slurs = [None if defends[i] or "slurs" not in self.rules else self.slurs.find(t) for i, t in enumerate(texts)]
         lift = np.array([u is not None for u in slurs], dtype=bool) & (p[:, 2] < SLUR_FLOOR)
         rest = p[lift, :2]
         p[lift, :2] = rest * ((1.0 - SLUR_FLOOR) / np.maximum(rest.sum(axis=1, keepdims=True), 1e-9))
@@ -336,11 +383,11 @@ class Heads:
                 for i in range(len(hate))]
 
     def score(self, embeddings: np.ndarray, texts: Sequence[str], layers: np.ndarray | None = None,
-              tokens=None) -> list[dict]:
+              tokens=None, verdicts=None) -> list[dict]:
         """One dict per post: the five scores (rounded to 4 dp), ``target_groups``, ``labels``, ``denial``,
         ``counter_speech`` and ``slur``.
         Arguments as for ``score_arrays``."""
-        a = self.score_arrays(embeddings, texts, layers, tokens)
+        a = self.score_arrays(embeddings, texts, layers, tokens, verdicts)
         labels, targets = self.labels_from(a), self.targets_from(a)
         return [{**{k: round(float(a[k][i]), 4) for k in SCORE_NAMES}, "target_groups": targets[i],
                  "labels": labels[i], "denial": bool(a["denial"][i]),
@@ -348,4 +395,4 @@ class Heads:
                 for i in range(len(texts))]
 
 
-__all__ = ["Heads", "Head", "Member", "TokenMember", "Negativity", "SCORE_NAMES", "TARGET_GROUPS", "MODELS_DIR"]
+__all__ = ["Heads", "Head", "HateModel", "Member", "TokenMember", "Negativity", "SCORE_NAMES", "TARGET_GROUPS", "MODELS_DIR"]

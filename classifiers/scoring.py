@@ -1,4 +1,5 @@
-"""Scoring posts: the language gate, obfuscation undone, one encoder pass, the heads, places, narratives, tension.
+"""Scoring posts: the language gate, one normalisation (``classifiers.normalise``), obfuscation undone, one
+encoder pass (the fine-tuned hate model inside it), the heads, places, narratives, tension.
 
 ``Scorer.score`` is the single entry point used by the pipeline stage and by ``tension score``.
 Its output per post is the stable CLI contract::
@@ -29,6 +30,7 @@ from classifiers.language import LanguageGate
 from classifiers.localities import LocalityResolver
 from classifiers.narratives import NarrativeMatcher, explain
 from classifiers.negation import DENIAL_FACTOR
+from classifiers.normalise import normalise
 from classifiers.slurs import SLUR_FLOOR
 from classifiers.obfuscation import Readable
 from classifiers.tension import post_tension
@@ -59,7 +61,7 @@ class Scorer:
                 "or retrain with `python -m classifiers.train`)"
             ) from None
         try:
-            self.encoder = make_encoder(encoder, threads=threads, cache_dir=cache_dir)
+            self.encoder = make_encoder(encoder, threads=threads, cache_dir=cache_dir, branch=self.heads.branch_weights)
         except OSError as exc:  # the int8 export is written on first start
             raise ConfigError(
                 f"cannot write the encoder export under {cache_dir}: {exc.strerror or exc} "
@@ -86,9 +88,13 @@ class Scorer:
             resolving = places_pool.submit(self.resolver.resolve_many, texts)
             if readable:
                 read_texts = [texts[i] for i in readable]
-                plain = [self.readable(t) for t in read_texts]  # leetspeak, masked and run-together words undone
-                embeddings, layers, *tokens = self.encoder.encode_with_layers(plain, tokens=self.heads.needs_tokens)
-                head_scores = self.heads.score(embeddings, plain, layers=layers, tokens=tokens[0] if tokens else None)
+                # links, mentions, hashtags, emoji and markup as the hate model was trained to read them, then
+                # leetspeak, masked and run-together words undone
+                plain = [self.readable(normalise(t)) for t in read_texts]
+                embeddings, layers, *rest = self.encoder.encode_with_layers(
+                    plain, tokens=self.heads.needs_tokens, verdicts=True)
+                head_scores = self.heads.score(embeddings, plain, layers=layers,
+                                               tokens=rest[0] if self.heads.needs_tokens else None, verdicts=rest[-1])
                 matches = self.matcher.match(read_texts, embeddings)
             places = resolving.result()
         results = [self._unread(p, languages[i], places[i]) for i, p in enumerate(posts)]

@@ -3,11 +3,14 @@
     python -m classifiers.train [--data ../shared/data] [--out classifiers/models] [--cache var/cache]
                                 [--feedback-db URL] [--heads HEAD ...] [--cards-only]
 
-Only permissively licensed sets train the default heads (datasets.SOURCES); research-only / NC sets and the
-fictional demo feed are used for evaluation only. Each head may read either encoder output (``input`` in its
-JSON): ``embedding`` (384-d sentence vector) or ``layers`` (6 x 384 per-layer mean pools, standardised with
-stored mean/scale); the choice is made on validation / out-of-fold data. Encoder outputs are cached under
-var/cache (git-ignored, one directory per feature kind) so warm reruns take a few minutes.
+The hate model (hate, offensive, target groups) is a fine-tuned encoder branch: ``classifiers.train_hate``
+(about 25 minutes on a 2-core CPU, fixed seed; every hate and offensive set in ../shared/data, see
+``classifiers.hate_corpus``). The conspiracy and mobilisation heads are small models over the packaged encoder's
+outputs; each may read ``embedding`` (384-d sentence vector) or ``layers`` (6 x 384 per-layer mean pools,
+standardised with stored mean/scale), chosen on validation / out-of-fold data, and trains on permissively
+licensed and hand-written sets only (datasets.SOURCES). Every text is read as the scorer reads it: normalised
+(``classifiers.normalise``), then obfuscation undone. Encoder outputs are cached under var/cache (git-ignored,
+one directory per feature kind) so warm reruns of those heads take a few minutes.
 ``--cards-only`` keeps the heads, evaluates them again and rewrites the model cards (after editing cards.py).
 ``--heads mobilisation`` retrains that head alone (e.g. after adding rows to its data set) and keeps the others
 byte for byte: the int8 encoder's features of a text move slightly with its batch-mates, so a full retrain
@@ -18,7 +21,6 @@ not change.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import time
 from pathlib import Path
@@ -30,18 +32,9 @@ from . import feedback as FB
 from . import fitting as F
 from .binary_head import train_binary
 from .embed_cache import FEATURE_KINDS, EmbeddingCache
-from .head_files import data_summary, member_tensors, save
-from .heads import TokenMember
+from .normalise import normalise
 from .obfuscation import Readable, build_counts
-
-LEXICON = {  # explicit group terms raise a target score to 1.0 (groups with little training data)
-    "gender_identity": ["trans", "transgender", "transgenders", "transwom[ae]n", "transm[ae]n", "trannys?", "trannies",
-                        "non-binary", "nonbinary", "enby", "genderfluid"],
-    "disability": ["disabled", "disability", "disabilities", "autistic", "autism", "wheelchair", "retards?",
-                   "retarded", "spastics?", "spazz?", "downs syndrome", "learning disabilit(?:y|ies)", "mentally ill",
-                   "deaf", "blind people", "cripples?"],
-}
-
+from .train_hate import train_and_write
 
 class Features:
     """Standardised access to the cached encoder outputs of one kind (``embedding`` is used as is: it is
@@ -80,19 +73,6 @@ MOB_C = {"embedding": (8.0, 32.0), "layers": (0.01, 0.03, 0.1)}
 # larger than the differences between these candidates
 MOB_NGRAM = {"C": (4.0, 16.0, 64.0), "mix": (0.2, 0.3, 0.4, 0.5, 0.6, 0.7)}
 MOB_FOLD_SEEDS = (1, 2, 3)
-HATE_SEEDS = 3  # MLPs per input kind, averaged
-HATE_HIDDEN = 256  # 512 was no better on val or test across 3 seeds (0.657-0.668 vs 0.667-0.671) at twice the size
-HATE_WEIGHTS = {"hate_contrast": 4.0, "pheme": 0.5, "mobilisation": 1.0, "conspiracy_contrast": 1.0,
-                "everyday_negatives": 1.0}  # hate_contrast 6-8: more functional cases right, more local chatter flagged
-# The layer pools alone, as v1.3 chose. With the group-generalisation rows (stop 18) HateXplain val put the
-# inputs within 0.002 of each other (less than seeds move it), chose the mean of both, and the functional
-# cases fell (hate_contrast 0.798 vs 0.837 with the layer pools alone, slurs 5 vs 8 of 16); six MLPs, not three.
-# Since v1.9 also "tokens": an attention pool over the last two layers' token states (heads.TokenMember). On
-# torch fp32 features, three seeds of it with the n-grams gave HateXplain val / test 0.681 / 0.689 against 0.668 /
-# 0.672 for the layer-pool MLPs; a mean pool weighs every word piece alike, and hate often turns on one or two.
-HATE_INPUTS = ("layers", "tokens")
-HATE_TOKEN_HIDDEN = 128  # width of the projected token states (256: test 0.675 vs 0.675 for one MLP, twice the time)
-HATE_TOKEN_SEEDS = 2  # each token member costs ~0.2 s per 5,000 posts in the service (the projection of every token)
 CALM_KINDS = {"calm_appeal", "police_notice", "past_event_report", "civic_event", "social_plan"}
 
 
@@ -121,138 +101,8 @@ def write_words(out: Path, rows) -> Readable:
     return Readable.from_file(out / "words.json")
 
 
-def _softmax(z: np.ndarray) -> np.ndarray:
-    e = np.exp(z - z.max(axis=1, keepdims=True))
-    return e / e.sum(axis=1, keepdims=True)
-
-
 def hate_rows(hx, contrast, extras=()) -> list:
     return [r for r in hx if r.split == "train"] + [r for r in contrast if r.split == "train"] + list(extras)
-
-
-def train_hate(feats: dict, hx, contrast, out: Path, enc_version: str, seed: int, extras=()) -> dict:
-    """MLP (+ n-gram LR mixture) per candidate input kind; the input kind, mixture weight and thresholds are
-    chosen by macro-F1 on HateXplain val (the test split is never looked at)."""
-    train = hate_rows(hx, contrast, extras)
-    val = [r for r in hx if r.split == "val"]
-    read = next(iter(feats.values())).readable
-    w = np.array([HATE_WEIGHTS.get(r.source, 1.0) for r in train])
-    y, yv = np.array([r.label for r in train]), np.array([r.label for r in val])
-    t = time.time()
-    ngram, ngram_meta, ngram_predict = F.ngram_logistic([read(r.text) for r in train], y, c=2.0, sample_weight=w)
-    p_ng = ngram_predict([read(r.text) for r in val])
-    tried, members = {}, {}
-    cache = next(iter(feats.values())).cache
-    feats = {k: fe for k, fe in feats.items() if k in HATE_INPUTS}
-    for kind, fe in feats.items():
-        x, std = fe.fit([r.text for r in train])
-        xv = fe.apply(fe([r.text for r in val]), std)
-        for s in range(HATE_SEEDS):  # one MLP per seed: a single MLP's functional accuracy moves ±5 points by seed
-            layers = F.train_mlp(x, y, 3, hidden=HATE_HIDDEN, epochs=20, seed=seed + s, sample_weight=w, x_val=xv,
-                                 select=lambda p: F.macro_f1(yv, p.argmax(1)))
-            members[(kind, s)] = (layers, std, F.forward(layers, xv, "softmax"))
-    kinds_tried = list(feats)
-    if "tokens" in HATE_INPUTS:  # attention pools over the token states (not cached: encoded here)
-        tok, tok_v = cache.tokens([read(r.text) for r in train], True), cache.tokens([read(r.text) for r in val])
-        for s in range(HATE_TOKEN_SEEDS):
-            tensors = F.train_token_attention(tok, y, 3, hidden=HATE_TOKEN_HIDDEN, seed=seed + s, sample_weight=w,
-                                              tokens_val=tok_v, select=lambda p: F.macro_f1(yv, p.argmax(1)))
-            member = TokenMember("hate", tensors, 2)
-            layers = [(tensors[f"layer{i}.weight"], tensors[f"layer{i}.bias"]) for i in range(2)]
-            pool = {k: v for k, v in tensors.items() if k.startswith("pool.")}
-            members[("tokens", s)] = (layers, (tensors["input.mean"], tensors["input.scale"]),
-                                      _softmax(member.logits(tok_v)), pool)
-            print(f"  hate[tokens] seed {s}: val macro-F1 {F.macro_f1(yv, members[('tokens', s)][2].argmax(1)):.4f} "
-                  f"at {time.time() - t:.0f}s", flush=True)
-        kinds_tried.append("tokens")
-    # candidates: each input alone, and the mean over all inputs (an ensemble of views), every seed
-    candidates = {k: [m for m in members if m[0] == k] for k in kinds_tried}
-    if len(kinds_tried) > 1:
-        candidates["+".join(kinds_tried)] = list(members)
-    best = None
-    for name, kinds in candidates.items():
-        p_mlp = sum(members[k][2] for k in kinds) / len(kinds)
-        cal, mix = max(((F.calibrate_hate((1 - m) * p_mlp + m * p_ng, yv), m) for m in (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7)),
-                       key=lambda z: z[0][0])
-        tried[name] = {"val_macro_f1": round(cal[0], 4), "mix": mix, "mlp_only_val_macro_f1":
-                       round(F.macro_f1(yv, p_mlp.argmax(1)), 4)}
-        print(f"  hate[{name}]: val macro-F1 {cal[0]:.4f} (mix {mix}, t_hate {cal[1]}, t_off {cal[2]}) "
-              f"at {time.time() - t:.0f}s")
-        if best is None or cal[0] > best[0][0]:
-            best = (cal, mix, kinds)
-    (f_val, t_hate, t_off), mix, kinds = best
-    extra = dict(ngram)
-    tensors, member_meta = member_tensors([(members[key][0], members[key][1], key[0], *members[key][3:])
-                                           for key in kinds])
-    extra.update(tensors)
-    kind = "+".join(dict.fromkeys(k for k, _ in kinds))
-    save(out, "hate", [], {
-        "output": "softmax", "labels": list(D.HATE_CLASSES), "encoder": enc_version, "input": kind,
-        "members": member_meta,
-        "ngram_mix": mix,
-        "ngram": ngram_meta,
-        "mlp": {"hidden": HATE_HIDDEN, "token_hidden": HATE_TOKEN_HIDDEN, "token_attention_heads": 4,
-                "dropout": 0.5, "weight_decay": 0.01, "epochs_max": 20, "token_epochs_max": 15,
-                "seeds": list(range(seed, seed + HATE_SEEDS)),
-                "token_seeds": list(range(seed, seed + HATE_TOKEN_SEEDS)),
-                "members": "mean of the members' probabilities, then mixed with the n-gram model"},
-        "thresholds": {"hate": t_hate, "offensive": t_off},
-        "scores": {"hate": "P(hate)", "offensive": "P(offensive) + P(hate)"},
-        "calibration": "members (one input or one MLP per input, averaged), n-gram mix and (t_hate, t_off) "
-                       "chosen by grid search maximising macro-F1 on HateXplain val",
-        "val_macro_f1": round(f_val, 4), "val_by_input": tried, "training_data": data_summary(train, None),
-        "sample_weights": HATE_WEIGHTS, "trained": dt.date.today().isoformat()}, extra)
-    return {"input": kind, "val_macro_f1": f_val, "val_by_input": tried, "mix": mix, "t_hate": t_hate,
-            "t_off": t_off, "n_train": len(train), "seconds": round(time.time() - t, 1)}
-
-
-def train_targets(feats: dict, hx, contrast, out: Path, enc_version: str) -> dict:
-    """One logistic output per group; the input kind (and C for layer pools) is chosen by mean 5-fold
-    out-of-fold F1 over the learned groups, then per-group thresholds from the same OOF predictions."""
-    rows = [r for r in hx if r.split == "val" and r.label >= 1] + \
-           [r for r in contrast if r.split == "train" and r.has_targets and r.label >= 1]
-    fold = F.folds(len(rows))
-    ys = {g: np.array([int(g in r.targets) for r in rows]) for g in D.TARGET_GROUPS}
-    learned = [g for g in D.TARGET_GROUPS if ys[g].sum() >= 15]  # too little data: lexicon only
-    cands = []
-    for kind, fe in feats.items():
-        x, std = fe.fit([r.text for r in rows])  # unsupervised scaling on all rows (no labels used)
-        for c in ((4.0,) if kind == "embedding" else (0.01, 0.03)):
-            oofs, f1s = {}, []
-            for g in learned:
-                oof = np.zeros(len(rows))
-                for k in range(5):
-                    wk, bk = F.logistic(x[fold != k], ys[g][fold != k], c=c)
-                    oof[fold == k] = F.forward([(wk, bk)], x[fold == k], "sigmoid")[:, 0]
-                oofs[g] = oof
-                f1s.append(F.binary_scores(ys[g], oof, F.calibrate_binary(ys[g], oof, "f1"))["f1"])
-            cands.append((float(np.mean(f1s)), kind, c, x, std, oofs))
-            print(f"  targets[{kind}, C {c}]: mean OOF F1 {np.mean(f1s):.4f}")
-    mean_f1, kind, c, x, std, oofs = max(cands, key=lambda z: z[0])
-    ws, bs, ths, info = [], [], {}, {}
-    for g in D.TARGET_GROUPS:
-        y = ys[g]
-        if g not in learned:
-            ws.append(np.zeros(x.shape[1], np.float32))
-            bs.append(-8.0)
-            ths[g], info[g] = 0.5, {"positives": int(y.sum()), "model": "lexicon only"}
-            continue
-        ths[g] = F.calibrate_binary(y, oofs[g], "f1")
-        s_ = F.binary_scores(y, oofs[g], ths[g])
-        w, b = F.logistic(x, y, c=c)
-        ws.append(w[:, 0])
-        bs.append(float(b[0]))
-        info[g] = {"positives": int(y.sum()), "oof_f1": round(s_["f1"], 3), "model": "logistic"}
-    layer = (np.stack(ws, 1).astype(np.float32), np.array(bs, np.float32))
-    save(out, "targets", [layer], {
-        "output": "sigmoid", "labels": list(D.TARGET_GROUPS), "encoder": enc_version, "input": kind, "C": c,
-        "thresholds": ths, "lexicon": LEXICON, "groups": info, "training_data": data_summary(rows),
-        "input_choice": {f"{k}, C {cc}": round(m, 4) for m, k, cc, *_ in cands},
-        "calibration": "input kind and C by mean 5-fold out-of-fold F1 over the learned groups; per group, "
-                       "threshold maximising F1 of the out-of-fold predictions",
-        "trained": dt.date.today().isoformat()}, std=std)
-    print(f"  targets: input {kind}, C {c}: {info}")
-    return {"input": kind, "C": c, "mean_oof_f1": mean_f1, "groups": info, "thresholds": ths, "n_train": len(rows)}
 
 
 def _sample(rows, n: int, salt: str) -> list:
@@ -276,7 +126,7 @@ def mobilisation_rows(data: Path, mob, hx) -> list:
     return rows
 
 
-HEADS = ("hate", "targets", "conspiracy", "mobilisation")
+HEADS = ("hate", "conspiracy", "mobilisation")
 
 
 def kept_report(out: Path, retrained) -> dict:
@@ -331,14 +181,17 @@ def main(argv=None) -> None:
         readable = write_words(a.out, hate_rows(hx, contrast, hate_extras))
     else:
         readable = Readable.from_file(a.out / "words.json")
-    feats = {k: Features(cache, k, readable) for k in FEATURE_KINDS}  # candidate inputs; each head picks on val
+    def read(text: str) -> str:  # as the scorer reads a post: normalised, then obfuscation undone
+        return readable(normalise(text))
+
+    feats = {k: Features(cache, k, read) for k in FEATURE_KINDS}  # candidate inputs; each head picks on val
     print(f"data: hatexplain {len(hx)}, hate_contrast {len(contrast)}, mobilisation {len(mob)}, "
           f"everyday_negatives {len(D.everyday_negatives())}; training {', '.join(a.heads)}")
     print(f"analyst feedback: {', '.join(f'{k} {len(v)}' for k, v in fb.items())}")
-    if "hate" in a.heads:
-        report["hate"] = train_hate(feats, hx, contrast, a.out, ev, a.seed, hate_extras)
-    if "targets" in a.heads:
-        report["targets"] = train_targets(feats, hx, contrast, a.out, ev)
+    if "hate" in a.heads:  # the fine-tuned hate model (hate, offensive, target groups): classifiers.train_hate
+        meta = train_and_write(a.data, a.out, readable=readable, seed=a.seed, extra=fb["hate"])
+        report["hate"] = {"thresholds": meta["thresholds"], "minutes": meta["training"]["minutes"],
+                          "test": meta["test"]}
     if "conspiracy" in a.heads:
         # Background negatives: PHEME rumour/news tweets and HateXplain normal/offensive posts (label 0). Without
         # them the head flagged 62% of PHEME tweets and angry reviews; with a large weight it learns "news style
@@ -385,9 +238,12 @@ def write_cards(a, cache: EmbeddingCache, readable: Readable, report: dict) -> N
     """Evaluate the heads in ``a.out`` on held-out data, print the table, rewrite the model cards."""
     from . import cards, evaluation
     from .heads import Heads
-    ctx = evaluation.Context(Heads.load(a.out), a.data, cache.encode, layers=cache.layers, tokens=cache.tokens,
-                             readable=readable)
-    rows = evaluation.run(ctx)
+    heads = Heads.load(a.out)
+    ctx = evaluation.Context(heads, a.data, cache.encode, layers=cache.layers, tokens=cache.tokens,
+                             readable=readable, verdicts=lambda t: cache.verdicts(t, heads.branch_weights))
+    from .hate_evaluation import METRICS as HATE_METRICS
+
+    rows = evaluation.run(ctx, evaluation.METRICS + HATE_METRICS)
     print(evaluation.table(rows))
     cards.write_all(a.out, rows, report)
 

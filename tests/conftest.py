@@ -170,7 +170,10 @@ def store(request, tmp_path):
 
 @pytest.fixture(scope="session")
 def service_encoder():
-    """The encoder the service scores with by default (int8 ONNX), exported once per cache folder."""
+    """The encoder the service scores with by default (int8 ONNX, the fine-tuned hate model inside), exported
+    once per cache folder."""
     from classifiers.encoders import make_encoder
+    from classifiers.hate_model import WEIGHTS_FILE
+    from classifiers.heads import MODELS_DIR
 
-    return make_encoder("onnx", threads=2, cache_dir=os.environ["TENSION_MODEL_CACHE"])
+    return make_encoder("onnx", threads=2, cache_dir=os.environ["TENSION_MODEL_CACHE"], branch=MODELS_DIR / WEIGHTS_FILE)

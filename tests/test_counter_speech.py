@@ -67,9 +67,9 @@ def scored(service_encoder):
 
     heads = Heads.load()
     texts = COUNTER + NOT_COUNTER
-    vectors, layers, tokens = service_encoder.encode_with_layers(texts, tokens=True)
-    features = {"embedding": vectors, "layers": layers, "tokens": tokens}
-    return heads, texts, heads.score_arrays(vectors, texts, layers, tokens), features
+    vectors, layers, verdicts = service_encoder.encode_with_layers(texts, verdicts=True)
+    features = {"embedding": vectors, "layers": layers, "verdicts": verdicts}
+    return heads, texts, heads.score_arrays(vectors, texts, layers, verdicts=verdicts), features
 
 
 def test_counter_speech_is_not_hate_and_hate_in_the_same_shapes_still_can_be(scored):
@@ -84,7 +84,7 @@ def test_counter_speech_is_not_hate_and_hate_in_the_same_shapes_still_can_be(sco
 
 def test_counter_speech_keeps_a_quarter_of_hate_offensive_and_conspiracy(scored):
     heads, texts, a, features = scored
-    raw = heads.hate_head.predict(features, texts)
+    raw = heads.hate_head.predict(features["verdicts"])
     scale = np.where(a["counter_speech"], DENIAL_FACTOR, 1.0)
     assert a["hate"] == pytest.approx(raw[:, 2] * scale, abs=1e-6)
     assert a["offensive"] == pytest.approx((raw[:, 1] + raw[:, 2]) * scale, abs=1e-6)

@@ -128,3 +128,25 @@ def test_factory(cache_dir):
     assert isinstance(enc, OnnxEncoder) and enc.version.endswith("+onnx-int8") and not enc.exported
     with pytest.raises(ValueError):
         make_encoder("tensorflow")
+
+
+def test_the_hate_model_rides_in_the_same_pass_and_agrees_with_torch(cache_dir, torch_encoder):
+    """The fine-tuned hate model's outputs come from the one encoder pass (a separate export, keyed by the
+    weights); its int8 numbers agree with the float32 torch branch, and the shared outputs do not change."""
+    from classifiers.hate_model import OUTPUTS, WEIGHTS_FILE
+    from classifiers.heads import MODELS_DIR
+
+    weights = MODELS_DIR / WEIGHTS_FILE
+    plain = OnnxEncoder(threads=2, cache_dir=cache_dir)
+    with_hate = OnnxEncoder(threads=2, cache_dir=cache_dir, branch=weights)
+    assert with_hate.model_path != plain.model_path  # a new model gets a fresh export
+    v, lay, verdicts = with_hate.encode_with_layers(TEXTS, verdicts=True)
+    assert verdicts.shape == (len(TEXTS), len(OUTPUTS)) and verdicts.dtype == np.float32
+    assert ((verdicts >= 0) & (verdicts <= 1)).all()
+    v0, lay0 = plain.encode_with_layers(TEXTS)
+    assert np.allclose(v, v0, atol=1e-4) and np.allclose(lay, lay0, atol=1e-3)
+    _, _, torch_verdicts = Encoder(threads=2, branch=weights).encode_with_layers(TEXTS, verdicts=True)
+    assert np.abs(verdicts - torch_verdicts).max() < 0.1, np.abs(verdicts - torch_verdicts).max(axis=0)
+    assert with_hate.encode_with_layers([], verdicts=True)[-1].shape == (0, len(OUTPUTS))
+    with pytest.raises(ValueError, match="no hate model"):
+        plain.encode_with_layers(TEXTS, verdicts=True)

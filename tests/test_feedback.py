@@ -108,9 +108,9 @@ def test_train_feedback_db_adds_the_verdicts_to_the_heads_training_rows(app, sco
         analyst.post("/feedback", {"post_id": post_id, "head": head, "label": label})
     seen: dict[str, list] = {}
 
-    def hate(feats, hx, contrast, out, ev, seed, extras=()):
-        seen["hate"] = list(extras)
-        return {}
+    def hate(data, out, *, readable=None, seed=0, extra=()):
+        seen["hate"] = list(extra)
+        return {"thresholds": {}, "training": {"minutes": 0}, "test": {}}
 
     def binary(name, feats, rows, *args, **kwargs):
         seen[name] = list(rows)
@@ -121,8 +121,7 @@ def test_train_feedback_db_adds_the_verdicts_to_the_heads_training_rows(app, sco
             self.encoder = types.SimpleNamespace(version="stand-in encoder")
 
     monkeypatch.setattr(train, "EmbeddingCache", Cache)
-    monkeypatch.setattr(train, "train_hate", hate)
-    monkeypatch.setattr(train, "train_targets", lambda *a, **k: {})
+    monkeypatch.setattr(train, "train_and_write", hate)
     monkeypatch.setattr(train, "train_binary", binary)
     train.main(["--out", str(tmp_path / "models"), "--no-eval",
                 "--feedback-db", scored.engine.url.render_as_string(hide_password=False)])

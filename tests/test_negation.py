@@ -78,9 +78,9 @@ def scored(service_encoder):
 
     heads = Heads.load()
     texts = DENIALS + NOT_DENIALS[:3]
-    vectors, layers, tokens = service_encoder.encode_with_layers(texts, tokens=True)
-    features = {"embedding": vectors, "layers": layers, "tokens": tokens}
-    return heads, texts, heads.score_arrays(vectors, texts, layers, tokens), features
+    vectors, layers, verdicts = service_encoder.encode_with_layers(texts, verdicts=True)
+    features = {"embedding": vectors, "layers": layers, "verdicts": verdicts}
+    return heads, texts, heads.score_arrays(vectors, texts, layers, verdicts=verdicts), features
 
 
 def test_denials_are_not_hate_and_negated_positives_still_are(scored):
@@ -97,7 +97,7 @@ def test_denials_are_not_hate_and_negated_positives_still_are(scored):
 
 def test_a_denial_keeps_a_quarter_of_its_hate_probability(scored):
     heads, texts, a, features = scored
-    raw = heads.hate_head.predict(features, texts)  # the head before the denial rule
+    raw = heads.hate_head.predict(features["verdicts"])  # the head before the denial rule
     assert a["hate"] == pytest.approx(np.where(a["denial"], raw[:, 2] * DENIAL_FACTOR, raw[:, 2]), abs=1e-6)
     assert a["offensive"] == pytest.approx(
         np.where(a["denial"], (raw[:, 1] + raw[:, 2]) * DENIAL_FACTOR, raw[:, 1] + raw[:, 2]), abs=1e-6)

@@ -182,3 +182,19 @@ def test_an_unseen_slur_is_explained(service):
     (result,) = service.scorer.score([PostText("a", "Appleby fair again, town full of pikeys nicking everything.", "en")])
     assert "hate" in result["labels"] and "race_ethnicity" in result["target_groups"]
     assert "'pikeys'" in result["explanation"]["hate_adjusted"]
+
+
+def test_what_a_post_carries_around_the_words_does_not_change_the_verdict(service):
+    """A link, a mention, hashtags or emoji: normalised away before the models read the post
+    (classifiers/normalise.py), while places are still found in the post as written."""
+    from classifiers.scoring import PostText
+
+    base = "Gypsies camped at the Wigton auction field are dirty thieves, every last one of them"
+    variants = [base, base + " https://t.co/Qm3Zx81Lpa", "@WigtonNews " + base, base + " #Wigton #Cumbria",
+                base + " 🤬🤬", "RT @someone: " + base + " &amp; more"]
+    results = service.scorer.score([PostText(str(i), t, "en") for i, t in enumerate(variants)])
+    hate = [r["hate"] for r in results]
+    assert max(hate) - min(hate) < 0.1, hate
+    assert {("hate" in r["labels"]) for r in results} == {"hate" in results[0]["labels"]}
+    assert all([loc["id"] for loc in r["localities"]] == ["wigton"] for r in results)
+

@@ -16,7 +16,7 @@ MODELS = Path(train.__file__).resolve().parent / "models"
 
 @pytest.fixture
 def recorded(monkeypatch):
-    """Stand-ins for the encoder cache and the four trainers; returns the names of the heads trained."""
+    """Stand-ins for the encoder cache and the three trainers; returns the names of the heads trained."""
     trained: list[str] = []
 
     class Cache:
@@ -24,8 +24,8 @@ def recorded(monkeypatch):
             self.encoder = types.SimpleNamespace(version="stand-in encoder")
 
     monkeypatch.setattr(train, "EmbeddingCache", Cache)
-    monkeypatch.setattr(train, "train_hate", lambda *a, **k: trained.append("hate") or {})
-    monkeypatch.setattr(train, "train_targets", lambda *a, **k: trained.append("targets") or {})
+    monkeypatch.setattr(train, "train_and_write", lambda *a, **k: trained.append("hate") or {
+        "thresholds": {}, "training": {"minutes": 0}, "test": {}})
     monkeypatch.setattr(train, "train_binary", lambda name, *a, **k: trained.append(name) or {})
     return trained
 
@@ -42,18 +42,18 @@ def test_heads_option_trains_only_the_named_head_and_keeps_the_word_list(recorde
 
 def test_every_head_is_trained_by_default(recorded, tmp_path):
     train.main(["--out", str(tmp_path / "models"), "--no-eval"])
-    assert recorded == ["hate", "targets", "conspiracy", "mobilisation"]
+    assert recorded == ["hate", "conspiracy", "mobilisation"]
     assert (tmp_path / "models" / "words.json").exists()
 
 
 def test_keeping_heads_that_were_never_trained_is_a_one_line_error(recorded, tmp_path):
     with pytest.raises(SystemExit) as e:
         train.main(["--out", str(tmp_path / "empty"), "--no-eval", "--heads", "mobilisation"])
-    assert "no trained hate, targets, conspiracy to keep" in str(e.value)
+    assert "no trained hate, conspiracy to keep" in str(e.value)
     assert recorded == []
 
 
 def test_kept_report_carries_the_other_heads_training_figures():
     report = train.kept_report(MODELS, ["mobilisation"])
-    assert set(report) == {"hate", "targets", "conspiracy"}
-    assert report["hate"]["input"]
+    assert set(report) == {"hate", "conspiracy"}
+    assert report["hate"]["thresholds"]["hate"] > 0
