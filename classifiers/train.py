@@ -32,6 +32,7 @@ from . import feedback as FB
 from . import fitting as F
 from .binary_head import train_binary
 from .embed_cache import FEATURE_KINDS, EmbeddingCache
+from .hate_corpus import CALM_KINDS
 from .normalise import normalise
 from .obfuscation import Readable, build_counts
 from .train_hate import train_and_write
@@ -73,7 +74,6 @@ MOB_C = {"embedding": (8.0, 32.0), "layers": (0.01, 0.03, 0.1)}
 # larger than the differences between these candidates
 MOB_NGRAM = {"C": (4.0, 16.0, 64.0), "mix": (0.2, 0.3, 0.4, 0.5, 0.6, 0.7)}
 MOB_FOLD_SEEDS = (1, 2, 3)
-CALM_KINDS = {"calm_appeal", "police_notice", "past_event_report", "civic_event", "social_plan"}
 
 
 def normal_extras(data: Path, mob) -> list:
